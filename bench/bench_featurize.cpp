@@ -1,0 +1,76 @@
+// Featurization throughput on the 36,737 MP structures (parse, symmetry, coGN graph) and the
+// cache's bytes per structure. Data: $CAST_DATA_DIR or ../shared/data (skipped when absent).
+//   ./build/bench/bench_featurize [--benchmark_filter=...]
+#include <benchmark/benchmark.h>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "common/file_io.hpp"
+#include "crystal/readers.hpp"
+#include "data/dataset.hpp"
+#include "graph/crystal_graph.hpp"
+
+using namespace cast;
+
+namespace {
+std::string data_file(const char* rel) {
+  std::string dir = std::getenv("CAST_DATA_DIR") ? std::getenv("CAST_DATA_DIR") : "../shared/data";
+  for (const std::string& d : {dir, std::string("../../shared/data"), std::string("../../../shared/data")})
+    if (file_exists(d + "/" + rel)) return d + "/" + rel;
+  return {};
+}
+
+// The whole pipeline of `cast data prepare` without the cache: read + parse + filter + split +
+// symmetry + 24-NN asymmetric-unit graph, on all cores.
+void BM_PrepareMP36737(benchmark::State& st) {
+  std::string src = data_file("mp/mp_legacy_36737.jsonl.gz");
+  if (src.empty()) { st.SkipWithError("mp_legacy_36737.jsonl.gz not found (set CAST_DATA_DIR)"); return; }
+  PrepareOptions o;
+  o.task = Task::FormationEnergy;
+  o.source = src;
+  o.progress = false;
+  o.threads = static_cast<unsigned>(st.range(0));
+  o.filters.paper_filters = false;
+  std::size_t n = 0;
+  Dataset d;
+  for (auto _ : st) {
+    d = prepare_dataset(o);
+    n += d.entries_read;
+  }
+  st.counters["structures/s"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsRate);
+  // Cache bytes per structure.
+  std::string path = "/tmp/cast-bench-" + std::to_string(::getpid()) + ".castds";
+  save_dataset(d, path);
+  std::string bytes = read_file(path);
+  std::remove(path.c_str());
+  st.counters["cache_bytes/structure"] = static_cast<double>(bytes.size()) / d.records.size();
+  st.counters["kept"] = static_cast<double>(d.records.size());
+}
+BENCHMARK(BM_PrepareMP36737)->Arg(1)->Arg(2)->Unit(benchmark::kSecond)->Iterations(1);
+
+// Symmetry + graph only, one core, on parsed structures.
+void BM_GraphOnly(benchmark::State& st) {
+  std::string src = data_file("mp/mp_legacy_36737.jsonl.gz");
+  if (src.empty()) { st.SkipWithError("data not found"); return; }
+  ReadOptions ro;
+  ro.limit = 5000;
+  auto entries = read_entries(src, ro);
+  std::size_t n = 0;
+  for (auto _ : st) {
+    for (const auto& e : entries) {
+      if (!e.ok) continue;
+      benchmark::DoNotOptimize(featurize_structure(e.structure));
+      ++n;
+    }
+  }
+  st.counters["structures/s"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_GraphOnly)->Unit(benchmark::kMillisecond)->Iterations(1);
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,162 @@
+// cast data prepare | validate: datasets from users' files, the paper's filters, frozen splits,
+// the featurized cache and Table 2's rows.
+#include <cmath>
+#include <cstdio>
+
+#include "cli/commands.hpp"
+#include "common/error.hpp"
+#include "common/file_io.hpp"
+#include "crystal/elements.hpp"
+#include "crystal/readers.hpp"
+#include "data/dataset.hpp"
+
+namespace cast::cli {
+
+namespace {
+
+struct PrepareArgs {
+  std::string task, source, cache_dir, on_error = "skip";
+  std::size_t limit = 0;
+  unsigned threads = 0;
+  bool rebuild = false, no_filters = false, no_cache = false, quiet = false;
+  std::uint64_t split_seed = 42;
+};
+
+// The shared data file that fits a task best, when the user gives no --source.
+std::string default_source(Task t) {
+  std::string dir = find_data_dir();
+  if (dir.empty()) return {};
+  switch (t) {
+    case Task::TotalEnergy: return dir + "/mp/mp_summary_elastic_3202.jsonl.gz";
+    case Task::FormationEnergy:
+    case Task::BandGap: return dir + "/mp/mp_legacy_36737.jsonl.gz";
+    case Task::LogGVRH: return dir + "/matbench/matbench_log_gvrh.subset.json.gz";
+    case Task::LogKVRH: return dir + "/matbench/matbench_log_kvrh.subset.json.gz";
+  }
+  return {};
+}
+
+void print_table2(const Dataset& d) {
+  auto st = table2_statistics(d);
+  const TaskInfo& ti = task_info(parse_task(d.task));
+  std::printf("\nTable 2 row: %s (%s), source %s\n", d.task.c_str(), ti.unit, d.source.c_str());
+  std::printf("| split | entries | nodes mean (std) | sites mean (std) | edges/graph | tokens mean (std) | text existence | Y mean (std) |\n");
+  std::printf("|---|---|---|---|---|---|---|---|\n");
+  for (const char* k : {"train", "val", "test", "val+test"}) {
+    const auto& s = st[k];
+    char tokens[64] = "n/a (no text yet)";
+    char text[32] = "n/a";
+    if (s.text_rate > 0) {
+      std::snprintf(text, sizeof text, "%.1f%%", 100.0 * s.text_rate);
+      if (s.tokens_mean > 0) std::snprintf(tokens, sizeof tokens, "%.2f (%.2f)", s.tokens_mean, s.tokens_std);
+    }
+    std::printf("| %s | %zu | %.2f (%.2f) | %.2f (%.2f) | %.1f | %s | %s | %.2f (%.2f) |\n", k, s.n,
+                s.nodes_mean, s.nodes_std, s.sites_mean, s.sites_std, s.edges_mean, tokens, text,
+                s.y_mean, s.y_std);
+  }
+}
+
+void print_removals(const Dataset& d) {
+  std::size_t removed = 0;
+  for (const auto& [k, v] : d.removed) removed += v;
+  std::printf("%s: %zu entries read, %zu kept, %zu removed\n", d.source.c_str(), d.entries_read,
+              d.records.size(), removed);
+  for (const auto& [k, v] : d.removed) std::printf("  removed %6zu  %s\n", v, k.c_str());
+  for (const auto& [k, v] : d.target_fields) std::printf("  target from %s: %zu\n", k.c_str(), v);
+  std::printf("  split: train %zu, val %zu, test %zu\n", d.count(Split::Train), d.count(Split::Val),
+              d.count(Split::Test));
+}
+
+struct ValidateArgs {
+  std::vector<std::string> files;
+  double min_distance = 0.5;
+  std::size_t max_sites = 500;
+};
+
+}  // namespace
+
+void register_data(CLI::App& app, Action& action) {
+  auto* data = app.add_subcommand("data", "Datasets: prepare (filter, split, featurize, cache) and validate");
+  data->require_subcommand(1);
+
+  auto pa = std::make_shared<PrepareArgs>();
+  auto* prep = data->add_subcommand("prepare", "Filter, split and featurize one task; print its Table 2 row");
+  std::string tasks;
+  for (const auto& t : all_tasks()) tasks += std::string(tasks.empty() ? "" : ", ") + t.name;
+  prep->add_option("--task", pa->task, "One of: " + tasks)->required();
+  prep->add_option("--source", pa->source,
+                   "MatBench .json[.gz], MP documents .jsonl[.gz], pymatgen JSON, CIF, or a CIF folder "
+                   "with id_prop.csv (default: the matching file in $CAST_DATA_DIR or ../shared/data)");
+  prep->add_option("--limit", pa->limit, "Use only the first N entries of the source");
+  prep->add_option("--threads", pa->threads, "Worker threads (0 = all cores)");
+  prep->add_option("--on-error", pa->on_error, "skip: skip and count bad entries; fail: stop at the first")
+      ->check(CLI::IsMember({"skip", "fail"}))->capture_default_str();
+  prep->add_option("--cache-dir", pa->cache_dir, "Featurized cache folder (default $CAST_CACHE_DIR or ./cache)");
+  prep->add_flag("--rebuild", pa->rebuild, "Ignore an existing cache entry and rebuild it");
+  prep->add_flag("--no-cache", pa->no_cache, "Do not read or write the cache");
+  prep->add_flag("--no-filters", pa->no_filters, "Skip the paper's filters (keep every readable entry)");
+  prep->add_option("--split-seed", pa->split_seed, "Seed of the frozen 80/10/10 split")->capture_default_str();
+  prep->add_flag("-q,--quiet", pa->quiet, "No progress bars");
+  prep->callback([pa, &action] {
+    action = [pa] {
+      PrepareOptions o;
+      o.task = parse_task(pa->task);
+      o.source = pa->source.empty() ? default_source(o.task) : pa->source;
+      if (o.source.empty())
+        fail("no --source given and no data folder found; pass --source FILE or set CAST_DATA_DIR");
+      if (!file_exists(o.source)) fail(o.source, ": no such file; pass --source FILE");
+      o.limit = pa->limit;
+      o.threads = pa->threads;
+      o.on_error = pa->on_error == "fail" ? OnError::Fail : OnError::Skip;
+      o.cache_dir = pa->no_cache ? "" : (pa->cache_dir.empty() ? default_cache_dir() : pa->cache_dir);
+      o.rebuild = pa->rebuild;
+      o.filters.paper_filters = !pa->no_filters;
+      o.split.seed = pa->split_seed;
+      o.progress = !pa->quiet;
+      bool cached = false;
+      Dataset d = prepare_dataset(o, &cached);
+      print_removals(d);
+      if (!o.cache_dir.empty())
+        std::printf("  cache: %s%s\n", cache_path(o, d.key).c_str(), cached ? " (reused)" : " (written)");
+      print_table2(d);
+      return 0;
+    };
+  });
+
+  auto va = std::make_shared<ValidateArgs>();
+  auto* val = data->add_subcommand("validate", "List unreadable or suspicious entries of a dataset or structure file");
+  val->add_option("files", va->files, "Files or CIF folders to check")->required();
+  val->add_option("--min-distance", va->min_distance, "Atoms closer than this (Å) are overlapping")->capture_default_str();
+  val->add_option("--max-sites", va->max_sites, "Cells larger than this are flagged")->capture_default_str();
+  val->callback([va, &action] {
+    action = [va] {
+      std::size_t total = 0, bad = 0, suspicious = 0;
+      for (const auto& file : va->files) {
+        ReadOptions ro;
+        ro.progress = true;
+        auto entries = read_entries(file, ro);
+        for (const auto& e : entries) {
+          ++total;
+          if (!e.ok) { ++bad; std::printf("BAD      %s\n", e.error.c_str()); continue; }
+          if (e.structure.has_partial_occupancy()) {
+            ++bad;
+            std::printf("BAD      %s: entry '%s': partial occupancy (disordered sites)\n", e.where.c_str(), e.id.c_str());
+            continue;
+          }
+          std::string p = structure_problem(e.structure, va->min_distance);
+          if (!p.empty()) { ++bad; std::printf("BAD      %s: entry '%s': %s\n", e.where.c_str(), e.id.c_str(), p.c_str()); continue; }
+          std::vector<std::string> notes;
+          for (const auto& s : e.structure.sites)
+            if (is_noble_gas(s.Z)) { notes.push_back(std::string("contains noble gas ") + element(s.Z).symbol); break; }
+          if (e.structure.size() > va->max_sites) notes.push_back(std::to_string(e.structure.size()) + " sites");
+          for (const auto& n : notes) std::printf("SUSPECT  %s: entry '%s': %s\n", e.where.c_str(), e.id.c_str(), n.c_str());
+          if (!notes.empty()) ++suspicious;
+        }
+      }
+      std::printf("%zu entries: %zu bad, %zu suspicious, %zu fine\n", total, bad, suspicious, total - bad - suspicious);
+      return bad ? 1 : 0;
+    };
+  });
+}
+
+}  // namespace cast::cli

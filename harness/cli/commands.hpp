@@ -1,0 +1,23 @@
+// One registration function per subcommand (one source file each); main.cpp wires them up.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace cast::cli {
+
+// A subcommand's action; returns the process exit code.
+using Action = std::function<int()>;
+
+void register_doctor(CLI::App& app, Action& action);
+void register_inspect(CLI::App& app, Action& action);
+void register_data(CLI::App& app, Action& action);
+
+// The data folder: $CAST_DATA_DIR, else ../shared/data or shared/data near the working
+// directory or the executable; empty when none is found.
+std::string find_data_dir();
+// The default cache folder: $CAST_CACHE_DIR, else ./cache.
+std::string default_cache_dir();
+
+}  // namespace cast::cli

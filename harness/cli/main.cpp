@@ -1,0 +1,32 @@
+// cast: one binary, one subcommand per file. Exceptions inside, exit codes at the edge.
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.hpp"
+#include "common/error.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "cast: cross-attention fusion of crystal structure and text for materials property "
+      "prediction (a C++ reproduction of Lee et al., 2025)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("cast ") + CAST_VERSION);
+  cast::cli::Action action;
+  cast::cli::register_doctor(app, action);
+  cast::cli::register_inspect(app, action);
+  cast::cli::register_data(app, action);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    return action ? action() : 0;
+  } catch (const cast::InputError& e) {
+    std::fprintf(stderr, "ERROR: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ERROR: %s\n", e.what());
+    return 2;
+  }
+}

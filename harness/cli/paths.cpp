@@ -1,0 +1,38 @@
+// Where cast looks for data and its cache.
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+
+#include "cli/commands.hpp"
+#include "common/file_io.hpp"
+
+namespace cast::cli {
+
+std::string find_data_dir() {
+  if (const char* env = std::getenv("CAST_DATA_DIR")) return env;
+  std::vector<std::string> roots = {"."};
+  char exe[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n] = '\0';
+    std::string dir(exe);
+    for (int up = 0; up < 4; ++up) {
+      auto k = dir.find_last_of('/');
+      if (k == std::string::npos) break;
+      dir = dir.substr(0, k);
+      roots.push_back(dir);
+    }
+  }
+  for (const auto& r : roots)
+    for (const char* rel : {"/../shared/data", "/shared/data"})
+      if (is_directory(r + rel)) return r + rel;
+  return {};
+}
+
+std::string default_cache_dir() {
+  if (const char* env = std::getenv("CAST_CACHE_DIR")) return env;
+  return "cache";
+}
+
+}  // namespace cast::cli

@@ -1,0 +1,62 @@
+// Crystal structures. Units and conventions, once for the whole crystal layer:
+//   lengths in Å; lattice vectors are the ROWS of Lattice::m (cart = frac · m);
+//   fractional coordinates are not wrapped unless a function says so.
+#pragma once
+#include <array>
+#include <string>
+#include <vector>
+
+namespace cast {
+
+using Vec3 = std::array<double, 3>;
+using Mat3 = std::array<Vec3, 3>;
+
+struct Lattice {
+  Mat3 m{};    // rows are the lattice vectors a, b, c
+  Mat3 inv{};  // inverse of m (frac = cart · inv)
+
+  Lattice() = default;
+  explicit Lattice(const Mat3& rows);
+  static Lattice from_parameters(double a, double b, double c, double alpha_deg,
+                                 double beta_deg, double gamma_deg);
+  double volume() const;  // signed determinant of m
+  Vec3 to_cart(const Vec3& frac) const;
+  Vec3 to_frac(const Vec3& cart) const;
+  std::array<double, 3> lengths() const;
+  std::array<double, 3> angles_deg() const;  // alpha (b,c), beta (a,c), gamma (a,b)
+};
+
+struct Species {
+  int Z = 0;
+  double occupancy = 1.0;
+  int oxidation_state = 0;  // 0 when unknown
+};
+
+struct Site {
+  int Z = 0;            // the majority species
+  Vec3 frac{};
+  std::vector<Species> species;  // more than one, or occupancy < 1, means disorder
+  std::string label;
+};
+
+struct Structure {
+  std::string id;
+  Lattice lattice;
+  std::vector<Site> sites;
+
+  std::size_t size() const { return sites.size(); }
+  bool has_partial_occupancy() const;
+  Vec3 cart(std::size_t i) const { return lattice.to_cart(sites[i].frac); }
+  // Adds an ordered site of element Z at fractional coordinates f.
+  void add_site(int Z, const Vec3& f, std::string label = {});
+};
+
+// pymatgen's Composition.reduced_formula (2022.11): elements ordered by Pauling
+// electronegativity, gcd-reduced, trailing polyanion grouped: "LiFe3P3(HO6)2", "Ba(AlTe2)2".
+std::string reduced_formula(const Structure& s);
+
+// Problems that make a structure unusable for a graph; empty string when fine.
+// Checks zero/negative volume and overlapping atoms (< min_distance Å, periodic images too).
+std::string structure_problem(const Structure& s, double min_distance = 0.5);
+
+}  // namespace cast

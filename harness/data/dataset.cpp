@@ -1,0 +1,298 @@
+#include "data/dataset.hpp"
+
+#include <sys/stat.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <mutex>
+#include <sstream>
+
+#include "common/binary_io.hpp"
+#include "common/error.hpp"
+#include "common/file_io.hpp"
+#include "common/progress.hpp"
+#include "crystal/readers.hpp"
+
+namespace cast {
+
+std::size_t Dataset::count(Split s) const {
+  std::size_t n = 0;
+  for (const auto& r : records) n += r.split == s;
+  return n;
+}
+
+namespace {
+std::string settings_of(const PrepareOptions& opt) {
+  std::ostringstream os;
+  os.precision(17);
+  os << "task=" << task_info(opt.task).name << " limit=" << opt.limit << " "
+     << opt.graph.settings_string() << " " << opt.filters.settings_string()
+     << " split_seed=" << opt.split.seed << " train=" << opt.split.train << " val=" << opt.split.val
+     << " min_distance=" << opt.min_distance << " format=" << kDatasetFormatVersion;
+  return os.str();
+}
+std::string basename_no_ext(const std::string& p) {
+  auto k = p.find_last_of('/');
+  std::string b = k == std::string::npos ? p : p.substr(k + 1);
+  while (!b.empty() && b.back() == '/') b.pop_back();
+  auto dot = b.find('.');
+  return dot == std::string::npos ? b : b.substr(0, dot);
+}
+void make_dirs(const std::string& dir) {
+  std::string cur;
+  std::stringstream ss(dir);
+  std::string part;
+  if (!dir.empty() && dir[0] == '/') cur = "/";
+  while (std::getline(ss, part, '/')) {
+    if (part.empty()) continue;
+    cur += part + "/";
+    ::mkdir(cur.c_str(), 0755);
+  }
+  if (!is_directory(dir)) fail(dir, ": cannot create the cache folder");
+}
+}  // namespace
+
+std::uint64_t cache_key(const PrepareOptions& opt) {
+  std::uint64_t h = is_directory(opt.source) ? hash_file(opt.source + "/id_prop.csv")
+                                             : hash_file(opt.source);
+  return fnv1a64(settings_of(opt), h);
+}
+
+std::string cache_path(const PrepareOptions& opt, std::uint64_t key) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(key));
+  return opt.cache_dir + "/" + task_info(opt.task).name + "-" + basename_no_ext(opt.source) + "-" +
+         hex + ".castds";
+}
+
+Dataset prepare_dataset(const PrepareOptions& opt, bool* loaded_from_cache) {
+  if (loaded_from_cache) *loaded_from_cache = false;
+  std::uint64_t key = 0;
+  std::string path;
+  if (!opt.cache_dir.empty()) {
+    key = cache_key(opt);
+    path = cache_path(opt, key);
+    if (!opt.rebuild && file_exists(path)) {
+      try {
+        Dataset d = load_dataset(path);
+        if (d.key == key) {
+          if (loaded_from_cache) *loaded_from_cache = true;
+          return d;
+        }
+      } catch (const InputError& err) {
+        std::fprintf(stderr, "warning: %s; rebuilding it\n", err.what());
+      }
+    }
+  }
+
+  ReadOptions ro;
+  ro.limit = opt.limit;
+  ro.threads = opt.threads;
+  ro.progress = opt.progress;
+  std::vector<Entry> entries = read_entries(opt.source, ro);
+
+  Dataset d;
+  d.task = task_info(opt.task).name;
+  d.source = opt.source;
+  d.settings = settings_of(opt);
+  d.key = key;
+  d.entries_read = entries.size();
+
+  // Per entry: a record, or a reason it was removed (bad input vs filter).
+  std::vector<DatasetRecord> recs(entries.size());
+  std::vector<std::string> reason(entries.size());
+  std::vector<std::string> target_field(entries.size());
+  std::vector<char> is_error(entries.size(), 0);
+  std::atomic<bool> stop{false};
+  Progress prog("featurize " + d.task, entries.size(), opt.progress);
+  parallel_for(entries.size(), opt.threads, [&](std::size_t i) {
+    if (stop.load()) return;
+    Entry& e = entries[i];
+    auto bad = [&](const std::string& category, const std::string& message) {
+      reason[i] = category;
+      is_error[i] = 1;
+      if (opt.on_error == OnError::Fail) {
+        stop.store(true);
+        fail(message, " (entry '", e.id, "'; rerun with --on-error skip to skip and count such entries)");
+      }
+    };
+    if (!e.ok) return bad("unreadable structure", e.error);
+    if (e.structure.has_partial_occupancy())
+      return bad("partial occupancy", e.where + ": partial occupancy (disordered sites) is not supported; order the structure first");
+    auto target = task_target(opt.task, e);
+    if (!target) { reason[i] = "no target field"; return; }
+    std::string why = filter_reason(opt.task, e, target->value, opt.filters);
+    if (!why.empty()) { reason[i] = why; return; }
+    if (!(std::fabs(e.structure.lattice.volume()) > 1e-6))
+      return bad("zero cell volume", e.where + ": zero cell volume");
+    FeaturizedStructure f;
+    try {
+      f = featurize_structure(e.structure, opt.graph);
+    } catch (const InputError& err) {
+      return bad("graph failed", e.where + ": " + err.what());
+    }
+    double dmin = 1e300;
+    for (const auto& nd : f.knn_distances) if (!nd.empty()) dmin = std::min(dmin, nd[0]);
+    if (dmin < opt.min_distance) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, ": overlapping atoms (%.3f A apart, < %.2f A)", dmin, opt.min_distance);
+      return bad("overlapping atoms", e.where + buf);
+    }
+    DatasetRecord& r = recs[i];
+    r.id = e.id;
+    r.split = assign_split(e.id, opt.split);
+    r.target = target->value;
+    target_field[i] = target->field;
+    r.formula = std::move(f.formula);
+    r.nsites = f.nsites;
+    r.spacegroup = f.symmetry.number;
+    r.graph = std::move(f.graph);
+    auto desc = e.texts.find("description");
+    if (desc != e.texts.end()) r.text = desc->second;
+    e.structure = Structure();  // free memory early
+  }, &prog);
+
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (!reason[i].empty()) {
+      ++d.removed[(is_error[i] ? "bad entry: " : "filter: ") + reason[i]];
+      continue;
+    }
+    if (recs[i].id.empty()) continue;
+    ++d.target_fields[target_field[i]];
+    d.records.push_back(std::move(recs[i]));
+  }
+  if (!path.empty()) {
+    make_dirs(opt.cache_dir);
+    save_dataset(d, path);
+  }
+  return d;
+}
+
+static const char kMagic[8] = {'C', 'A', 'S', 'T', 'D', 'S', '\0', '\1'};
+
+void save_dataset(const Dataset& d, const std::string& path) {
+  ByteWriter w;
+  w.bytes().append(kMagic, sizeof kMagic);
+  w.put<std::uint32_t>(kDatasetFormatVersion);
+  w.put<std::uint64_t>(d.key);
+  w.put_string(d.task);
+  w.put_string(d.source);
+  w.put_string(d.settings);
+  w.put<std::uint64_t>(d.entries_read);
+  w.put<std::uint32_t>(static_cast<std::uint32_t>(d.removed.size()));
+  for (const auto& [k, v] : d.removed) { w.put_string(k); w.put<std::uint64_t>(v); }
+  w.put<std::uint32_t>(static_cast<std::uint32_t>(d.target_fields.size()));
+  for (const auto& [k, v] : d.target_fields) { w.put_string(k); w.put<std::uint64_t>(v); }
+  w.put<std::uint64_t>(d.records.size());
+  for (const auto& r : d.records) {
+    w.put_string(r.id);
+    w.put<std::uint8_t>(static_cast<std::uint8_t>(r.split));
+    w.put<double>(r.target);
+    w.put_string(r.formula);
+    w.put<std::int32_t>(r.nsites);
+    w.put<std::int32_t>(r.spacegroup);
+    w.put_vector(r.graph.Z);
+    w.put_vector(r.graph.multiplicity);
+    w.put_vector(r.graph.site);
+    w.put_vector(r.graph.edge_src);
+    w.put_vector(r.graph.edge_dst);
+    w.put_vector(r.graph.edge_distance);
+    w.put_string(r.text);
+    w.put_vector(r.token_ids);
+  }
+  w.bytes().append("CASTEND\n");
+  write_file_atomic(path, w.bytes());
+}
+
+Dataset load_dataset(const std::string& path) {
+  std::string bytes = read_file(path);
+  if (bytes.size() < sizeof kMagic || bytes.compare(0, sizeof kMagic, kMagic, sizeof kMagic) != 0)
+    fail(path, ": not a cast dataset cache file");
+  Dataset d;
+  try {
+    ByteReader r(bytes.data() + sizeof kMagic, bytes.size() - sizeof kMagic);
+    auto version = r.get<std::uint32_t>();
+    if (version != kDatasetFormatVersion)
+      fail(path, ": dataset cache format ", version, ", this cast reads ", kDatasetFormatVersion,
+           "; run 'cast data prepare' again (it rebuilds)");
+    d.key = r.get<std::uint64_t>();
+    d.task = r.get_string();
+    d.source = r.get_string();
+    d.settings = r.get_string();
+    d.entries_read = r.get<std::uint64_t>();
+    for (auto n = r.get<std::uint32_t>(); n > 0; --n) {
+      std::string k = r.get_string();
+      d.removed[k] = r.get<std::uint64_t>();
+    }
+    for (auto n = r.get<std::uint32_t>(); n > 0; --n) {
+      std::string k = r.get_string();
+      d.target_fields[k] = r.get<std::uint64_t>();
+    }
+    auto n = r.get<std::uint64_t>();
+    if (n > bytes.size()) throw CorruptData("record count larger than the file");
+    d.records.resize(n);
+    for (auto& x : d.records) {
+      x.id = r.get_string();
+      x.split = static_cast<Split>(r.get<std::uint8_t>());
+      x.target = r.get<double>();
+      x.formula = r.get_string();
+      x.nsites = r.get<std::int32_t>();
+      x.spacegroup = r.get<std::int32_t>();
+      x.graph.Z = r.get_vector<std::int32_t>();
+      x.graph.multiplicity = r.get_vector<std::int32_t>();
+      x.graph.site = r.get_vector<std::int32_t>();
+      x.graph.edge_src = r.get_vector<std::int32_t>();
+      x.graph.edge_dst = r.get_vector<std::int32_t>();
+      x.graph.edge_distance = r.get_vector<float>();
+      x.text = r.get_string();
+      x.token_ids = r.get_vector<std::int32_t>();
+      if (x.graph.edge_src.size() != x.graph.edge_dst.size() ||
+          x.graph.edge_src.size() != x.graph.edge_distance.size() ||
+          x.graph.Z.size() != x.graph.multiplicity.size())
+        throw CorruptData("inconsistent graph arrays for " + x.id);
+    }
+    std::string tail(8, '\0');
+    for (char& c : tail) c = static_cast<char>(r.get<std::uint8_t>());
+    if (tail != "CASTEND\n" || !r.at_end()) throw CorruptData("missing end marker");
+  } catch (const CorruptData& err) {
+    fail(path, ": corrupt or truncated dataset cache (", err.what(),
+         "); delete it or run 'cast data prepare --rebuild'");
+  }
+  return d;
+}
+
+std::map<std::string, SplitStatistics> table2_statistics(const Dataset& d) {
+  std::map<std::string, std::vector<const DatasetRecord*>> groups;
+  for (const auto& r : d.records) {
+    groups[split_name(r.split)].push_back(&r);
+    if (r.split != Split::Train) groups["val+test"].push_back(&r);
+    groups["all"].push_back(&r);
+  }
+  std::map<std::string, SplitStatistics> out;
+  for (const char* k : {"train", "val", "test", "val+test", "all"}) {
+    const auto& g = groups[k];
+    SplitStatistics s;
+    s.n = g.size();
+    if (g.empty()) { out[k] = s; continue; }
+    auto moments = [&](auto get, double& mean, double& sd) {
+      double sum = 0;
+      for (auto* r : g) sum += get(*r);
+      mean = sum / g.size();
+      double v = 0;
+      for (auto* r : g) v += (get(*r) - mean) * (get(*r) - mean);
+      sd = g.size() > 1 ? std::sqrt(v / (g.size() - 1)) : 0.0;  // pandas-style ddof 1
+    };
+    double dummy;
+    moments([](const DatasetRecord& r) { return static_cast<double>(r.graph.num_nodes()); }, s.nodes_mean, s.nodes_std);
+    moments([](const DatasetRecord& r) { return static_cast<double>(r.nsites); }, s.sites_mean, s.sites_std);
+    moments([](const DatasetRecord& r) { return static_cast<double>(r.graph.num_edges()); }, s.edges_mean, dummy);
+    moments([](const DatasetRecord& r) { return r.target; }, s.y_mean, s.y_std);
+    moments([](const DatasetRecord& r) { return r.text.empty() ? 0.0 : 1.0; }, s.text_rate, dummy);
+    moments([](const DatasetRecord& r) { return static_cast<double>(r.token_ids.size()); }, s.tokens_mean, s.tokens_std);
+    out[k] = s;
+  }
+  return out;
+}
+
+}  // namespace cast

@@ -1,0 +1,83 @@
+// A featurized dataset for one task: source -> filters -> frozen split -> coGN graphs (and text
+// slots, filled by the text pipeline), cached on disk under a key that hashes the source bytes,
+// every setting and the cache format version. Training reads only the cache.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "data/filters.hpp"
+#include "data/split.hpp"
+#include "data/tasks.hpp"
+#include "graph/crystal_graph.hpp"
+
+namespace cast {
+
+constexpr std::uint32_t kDatasetFormatVersion = 1;
+
+struct DatasetRecord {
+  std::string id;
+  Split split = Split::Train;
+  double target = 0;
+  std::string formula;
+  std::int32_t nsites = 0;
+  std::int32_t spacegroup = 1;
+  CrystalGraph graph;
+  // Text slots (filled by the describer / tokenizer; empty until then).
+  std::string text;
+  std::vector<std::int32_t> token_ids;
+};
+
+struct Dataset {
+  std::string task;
+  std::string source;
+  std::string settings;       // human-readable settings behind the cache key
+  std::uint64_t key = 0;
+  std::size_t entries_read = 0;
+  std::map<std::string, std::size_t> removed;  // reason -> count
+  std::map<std::string, std::size_t> target_fields;  // field -> count
+  std::vector<DatasetRecord> records;
+  std::size_t count(Split s) const;
+};
+
+enum class OnError { Skip, Fail };
+
+struct PrepareOptions {
+  Task task = Task::FormationEnergy;
+  std::string source;
+  std::size_t limit = 0;       // first N entries of the source (0 = all)
+  unsigned threads = 0;
+  OnError on_error = OnError::Skip;
+  std::string cache_dir;       // empty = no cache
+  bool rebuild = false;
+  bool progress = true;
+  GraphOptions graph;
+  FilterOptions filters;
+  SplitOptions split;
+  double min_distance = 0.5;   // Å; closer atoms make an entry invalid
+};
+
+// Reads, filters, splits and featurizes (or loads the cache when its key matches).
+// With OnError::Fail the first bad entry throws InputError naming it.
+Dataset prepare_dataset(const PrepareOptions& opt, bool* loaded_from_cache = nullptr);
+
+std::string cache_path(const PrepareOptions& opt, std::uint64_t key);
+std::uint64_t cache_key(const PrepareOptions& opt);
+void save_dataset(const Dataset& d, const std::string& path);
+// Throws InputError naming the file when it is not a cast dataset or is corrupt/truncated.
+Dataset load_dataset(const std::string& path);
+
+struct SplitStatistics {
+  std::size_t n = 0;
+  double nodes_mean = 0, nodes_std = 0;   // asymmetric-unit nodes
+  double sites_mean = 0, sites_std = 0;   // sites in the input cell
+  double edges_mean = 0;
+  double y_mean = 0, y_std = 0;
+  double text_rate = 0;                   // share with a non-empty description
+  double tokens_mean = 0, tokens_std = 0;
+};
+// Keys "train", "val", "test", "val+test", "all".
+std::map<std::string, SplitStatistics> table2_statistics(const Dataset& d);
+
+}  // namespace cast

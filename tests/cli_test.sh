@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Golden behaviour of the cast binary: outputs, messages and exit codes.
+# Usage: cli_test.sh PATH/TO/cast TESTS_DIR
+set -u
+cast="$1"; dir="$2"; fx="$dir/fixtures"; fails=0
+check() { # name, condition-command...
+  local name="$1"; shift
+  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails+1)); fi
+}
+out=$("$cast" inspect --json "$fx/NaCl-Fm-3m-225.cif")
+check "inspect --json keys" grep -q '"asu_multiplicity":\[4,4\]' <<<"$out"
+check "inspect --json spacegroup" grep -q '"spacegroup_symbol":"Fm-3m"' <<<"$out"
+check "inspect --json n_edges" grep -q '"n_edges":52' <<<"$out"
+for k in id formula nsites spacegroup_number spacegroup_symbol crystal_system asu_sites asu_multiplicity knn_distances n_edges; do
+  check "inspect --json has $k" grep -q "\"$k\":" <<<"$out"
+done
+out=$("$cast" inspect "$fx/TiO2-rutile-P4_2mnm-136.cif")
+check "inspect text" grep -q 'TiO2  nsites 6  P4_2/mnm (136)  tetragonal' <<<"$out"
+
+err=$("$cast" inspect "$fx/bad/truncated.cif" 2>&1 >/dev/null); rc=$?
+check "truncated CIF exit 1" test $rc -eq 1
+check "truncated CIF names file" grep -q 'ERROR: .*truncated.cif' <<<"$err"
+err=$("$cast" inspect "$fx/bad/POSCAR-overlap" 2>&1 >/dev/null)
+check "overlap message" grep -q 'POSCAR-overlap.*overlapping atoms' <<<"$err"
+err=$("$cast" inspect "$fx/bad/partial-occupancy.cif" 2>&1 >/dev/null)
+check "partial occupancy message" grep -q 'partial-occupancy.cif.*partial occupancy' <<<"$err"
+
+out=$("$cast" data validate "$fx/bad/mixed-entries.jsonl" 2>/dev/null); rc=$?
+check "validate exit 1 on bad entries" test $rc -eq 1
+check "validate summary" grep -q '8 entries: 6 bad, 0 suspicious, 2 fine' <<<"$out"
+check "validate names line" grep -q 'mixed-entries.jsonl:2: not a JSON object' <<<"$out"
+
+out=$("$cast" data prepare --task band_gap --source "$fx/bad/mixed-entries.jsonl" --no-cache -q 2>&1)
+check "prepare counts" grep -q '8 entries read, 1 kept, 7 removed' <<<"$out"
+check "prepare table2" grep -q '| train |' <<<"$out"
+err=$("$cast" data prepare --task gap --source "$fx/bad/mixed-entries.jsonl" 2>&1); rc=$?
+check "unknown task lists valid ones" grep -q "unknown task 'gap'; valid tasks: total_energy, formation_energy, band_gap, log_gvrh, log_kvrh" <<<"$err"
+check "unknown task exit 1" test $rc -eq 1
+err=$("$cast" data prepare --task band_gap --source "$fx/bad/mixed-entries.jsonl" --no-cache -q --on-error fail 2>&1); rc=$?
+check "on-error fail exit 1" test $rc -eq 1
+check "on-error fail names entry" grep -q 'mixed-entries.jsonl:2' <<<"$err"
+echo "$fails failures"
+exit $((fails > 0))
