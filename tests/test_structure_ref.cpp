@@ -44,6 +44,13 @@ TEST_CASE("120 MP structures: symmetry, asymmetric unit, formula and 24-NN shell
       REQUIRE(ours.size() >= 24);
       for (std::size_t k = 0; k < 24; ++k) CHECK(std::fabs(ours[k] - d24[k]) < 1e-6);
     }
+    // The fast symmetry path (datasets) gives the same asymmetric unit and space group.
+    SymmetryOptions fast;
+    fast.fast = true;
+    SymmetryInfo fs = analyze_symmetry(s, fast);
+    CHECK(fs.number == f.symmetry.number);
+    CHECK(fs.symbol == f.symmetry.symbol);
+    CHECK(fs.equivalent_atoms == f.symmetry.equivalent_atoms);
     // Every site, not only the asymmetric unit: the neighbour search is per site.
     for (std::size_t site = 0; site < static_cast<std::size_t>(f.nsites); ++site) {
       auto nb = k_nearest_neighbors(s, site);

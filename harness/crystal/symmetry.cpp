@@ -2,6 +2,8 @@
 
 #include <spglib.h>
 
+#include <cmath>
+#include <functional>
 #include <map>
 #include <memory>
 
@@ -24,6 +26,61 @@ SymmetryInfo analyze_symmetry(const Structure& s, const SymmetryOptions& opt) {
   info.wyckoffs.assign(static_cast<std::size_t>(n), 'a');
   for (int i = 0; i < n; ++i) info.equivalent_atoms[static_cast<std::size_t>(i)] = i;
   if (n == 0) return info;
+
+  if (opt.fast) {
+    auto ops = find_symmetry_operations(s, opt);
+    if (!ops.empty()) {
+      // Orbits: union of every operation's site map; representative = lowest index.
+      std::vector<int> parent(static_cast<std::size_t>(n));
+      for (int i = 0; i < n; ++i) parent[static_cast<std::size_t>(i)] = i;
+      std::function<int(int)> root = [&](int i) {
+        while (parent[static_cast<std::size_t>(i)] != i) i = parent[static_cast<std::size_t>(i)] = parent[static_cast<std::size_t>(parent[static_cast<std::size_t>(i)])];
+        return i;
+      };
+      for (const auto& op : ops) {
+        for (int i = 0; i < n; ++i) {
+          Vec3 p{};
+          for (int r = 0; r < 3; ++r)
+            p[static_cast<std::size_t>(r)] = op.rot[static_cast<std::size_t>(r)][0] * s.sites[static_cast<std::size_t>(i)].frac[0] +
+                op.rot[static_cast<std::size_t>(r)][1] * s.sites[static_cast<std::size_t>(i)].frac[1] +
+                op.rot[static_cast<std::size_t>(r)][2] * s.sites[static_cast<std::size_t>(i)].frac[2] + op.trans[static_cast<std::size_t>(r)];
+          for (int j = 0; j < n; ++j) {
+            if (s.sites[static_cast<std::size_t>(j)].Z != s.sites[static_cast<std::size_t>(i)].Z) continue;
+            Vec3 d{p[0] - s.sites[static_cast<std::size_t>(j)].frac[0], p[1] - s.sites[static_cast<std::size_t>(j)].frac[1],
+                   p[2] - s.sites[static_cast<std::size_t>(j)].frac[2]};
+            for (double& x : d) x -= std::round(x);
+            Vec3 c = s.lattice.to_cart(d);
+            if (c[0] * c[0] + c[1] * c[1] + c[2] * c[2] < opt.symprec * opt.symprec) {
+              int a = root(i), b = root(j);
+              if (a != b) parent[static_cast<std::size_t>(std::max(a, b))] = std::min(a, b);
+              break;
+            }
+          }
+        }
+      }
+      for (int i = 0; i < n; ++i) info.equivalent_atoms[static_cast<std::size_t>(i)] = root(i);
+      std::vector<int> rot(9 * ops.size());
+      std::vector<double> trans(3 * ops.size());
+      for (std::size_t k = 0; k < ops.size(); ++k)
+        for (int r = 0; r < 3; ++r) {
+          for (int c = 0; c < 3; ++c) rot[9 * k + 3 * static_cast<std::size_t>(r) + static_cast<std::size_t>(c)] = ops[k].rot[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)];
+          trans[3 * k + static_cast<std::size_t>(r)] = ops[k].trans[static_cast<std::size_t>(r)];
+        }
+      int hall = spg_get_hall_number_from_symmetry(reinterpret_cast<int(*)[3][3]>(rot.data()),
+                                                   reinterpret_cast<double(*)[3]>(trans.data()),
+                                                   static_cast<int>(ops.size()), opt.symprec);
+      if (hall > 0) {
+        SpglibSpacegroupType type = spg_get_spacegroup_type(hall);
+        info.found = true;
+        info.number = type.number;
+        info.symbol = type.international_short;
+        info.hall_symbol = type.hall_symbol;
+        info.crystal_system = crystal_system_of(info.number);
+        return info;
+      }
+    }
+    // Fall through to spglib's own search when ours finds nothing it can name.
+  }
 
   double lattice[3][3];
   for (int i = 0; i < 3; ++i)
@@ -71,6 +128,122 @@ AsymmetricUnit asymmetric_unit(const std::vector<int>& eq) {
     ++asu.multiplicity[static_cast<std::size_t>(o)];
   }
   return asu;
+}
+
+}  // namespace cast
+
+// ---------------------------------------------------------------- fast operation search
+namespace cast {
+
+namespace {
+using IVec = std::array<int, 3>;
+
+Vec3 lattice_vector(const Lattice& L, const IVec& n) {
+  Vec3 v{};
+  for (int k = 0; k < 3; ++k) v[k] = n[0] * L.m[0][k] + n[1] * L.m[1][k] + n[2] * L.m[2][k];
+  return v;
+}
+double dot(const Vec3& a, const Vec3& b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
+double norm(const Vec3& a) { return std::sqrt(dot(a, a)); }
+}  // namespace
+
+std::vector<SymmetryOperation> find_symmetry_operations(const Structure& s, const SymmetryOptions& opt) {
+  const Lattice& L = s.lattice;
+  const double tol = opt.symprec;
+  const std::size_t n = s.sites.size();
+  std::vector<SymmetryOperation> ops;
+  if (n == 0) return ops;
+
+  // 1. Lattice point group: images of each basis vector are lattice vectors of equal length.
+  std::array<double, 3> h{};
+  for (int a = 0; a < 3; ++a)
+    h[a] = std::sqrt(L.inv[0][a] * L.inv[0][a] + L.inv[1][a] * L.inv[1][a] + L.inv[2][a] * L.inv[2][a]);
+  Vec3 basis[3];
+  double len[3];
+  for (int i = 0; i < 3; ++i) {
+    basis[i] = L.m[i];
+    len[i] = norm(basis[i]);
+  }
+  std::vector<IVec> cand[3];
+  for (int i = 0; i < 3; ++i) {
+    int lim[3];
+    for (int a = 0; a < 3; ++a) lim[a] = static_cast<int>(std::ceil((len[i] + tol) * h[a]));
+    for (int x = -lim[0]; x <= lim[0]; ++x)
+      for (int y = -lim[1]; y <= lim[1]; ++y)
+        for (int z = -lim[2]; z <= lim[2]; ++z) {
+          if (!x && !y && !z) continue;
+          double l = norm(lattice_vector(L, {x, y, z}));
+          if (std::fabs(l - len[i]) < tol) cand[i].push_back({x, y, z});
+        }
+  }
+  const double cos_tol = std::sin(opt.angle_tolerance * M_PI / 180.0);
+  auto angle_ok = [&](const Vec3& u, const Vec3& v, int i, int j) {
+    // |cos(u,v) - cos(a_i,a_j)| compared loosely through the angle difference.
+    double cu = dot(u, v) / (norm(u) * norm(v));
+    double ca = dot(basis[i], basis[j]) / (len[i] * len[j]);
+    double au = std::acos(std::max(-1.0, std::min(1.0, cu)));
+    double aa = std::acos(std::max(-1.0, std::min(1.0, ca)));
+    (void)cos_tol;
+    return std::fabs(au - aa) * 180.0 / M_PI < opt.angle_tolerance;
+  };
+  std::vector<std::array<IVec, 3>> point_ops;  // columns: images of a, b, c
+  for (const auto& c0 : cand[0]) {
+    Vec3 v0 = lattice_vector(L, c0);
+    for (const auto& c1 : cand[1]) {
+      Vec3 v1 = lattice_vector(L, c1);
+      if (!angle_ok(v0, v1, 0, 1)) continue;
+      for (const auto& c2 : cand[2]) {
+        Vec3 v2 = lattice_vector(L, c2);
+        if (!angle_ok(v0, v2, 0, 2) || !angle_ok(v1, v2, 1, 2)) continue;
+        int det = c0[0] * (c1[1] * c2[2] - c1[2] * c2[1]) - c1[0] * (c0[1] * c2[2] - c0[2] * c2[1]) +
+                  c2[0] * (c0[1] * c1[2] - c0[2] * c1[1]);
+        if (det == 1 || det == -1) point_ops.push_back({c0, c1, c2});
+      }
+    }
+  }
+
+  // 2. Translations: map the rarest species' first atom onto each atom of that species.
+  std::map<int, std::vector<std::size_t>> by_type;
+  for (std::size_t i = 0; i < n; ++i) by_type[s.sites[i].Z].push_back(i);
+  const std::vector<std::size_t>* rare = nullptr;
+  for (const auto& [Z, v] : by_type)
+    if (!rare || v.size() < rare->size()) rare = &v;
+  const std::size_t a0 = rare->front();
+  const double tol2 = tol * tol;
+  auto overlap = [&](const Vec3& f, const Vec3& g) {
+    Vec3 d{f[0] - g[0], f[1] - g[1], f[2] - g[2]};
+    for (double& x : d) x -= std::round(x);
+    Vec3 c = L.to_cart(d);
+    return dot(c, c) < tol2;
+  };
+  std::vector<Vec3> rotated(n);
+  for (const auto& W : point_ops) {
+    std::array<std::array<int, 3>, 3> rot{};  // rot[r][c] = W column c, row r
+    for (int c = 0; c < 3; ++c)
+      for (int r = 0; r < 3; ++r) rot[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)] = W[static_cast<std::size_t>(c)][static_cast<std::size_t>(r)];
+    for (std::size_t i = 0; i < n; ++i)
+      for (int r = 0; r < 3; ++r)
+        rotated[i][static_cast<std::size_t>(r)] = rot[static_cast<std::size_t>(r)][0] * s.sites[i].frac[0] +
+                                                  rot[static_cast<std::size_t>(r)][1] * s.sites[i].frac[1] +
+                                                  rot[static_cast<std::size_t>(r)][2] * s.sites[i].frac[2];
+    for (std::size_t b : *rare) {
+      Vec3 t;
+      for (int k = 0; k < 3; ++k) {
+        t[static_cast<std::size_t>(k)] = s.sites[b].frac[static_cast<std::size_t>(k)] - rotated[a0][static_cast<std::size_t>(k)];
+        t[static_cast<std::size_t>(k)] -= std::floor(t[static_cast<std::size_t>(k)]);
+      }
+      bool ok = true;
+      for (std::size_t i = 0; i < n && ok; ++i) {
+        Vec3 p{rotated[i][0] + t[0], rotated[i][1] + t[1], rotated[i][2] + t[2]};
+        bool found = false;
+        for (std::size_t j : by_type[s.sites[i].Z])
+          if (overlap(p, s.sites[j].frac)) { found = true; break; }
+        ok = found;
+      }
+      if (ok) ops.push_back({rot, t});
+    }
+  }
+  return ops;
 }
 
 }  // namespace cast

@@ -52,7 +52,7 @@ struct PrepareOptions {
   std::string cache_dir;       // empty = no cache
   bool rebuild = false;
   bool progress = true;
-  GraphOptions graph;
+  GraphOptions graph = dataset_graph_options();
   FilterOptions filters;
   SplitOptions split;
   double min_distance = 0.5;   // Å; closer atoms make an entry invalid

@@ -11,7 +11,8 @@ std::string GraphOptions::settings_string() const {
   std::ostringstream os;
   os.precision(17);
   os << "knn-asu k=" << k << " tie=" << tie_tolerance << " symprec=" << symmetry.symprec
-     << " angle=" << symmetry.angle_tolerance << " sym=" << use_symmetry;
+     << " angle=" << symmetry.angle_tolerance << " sym=" << use_symmetry
+     << " fast=" << symmetry.fast;
   return os.str();
 }
 

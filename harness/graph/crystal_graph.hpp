@@ -22,6 +22,13 @@ struct GraphOptions {
   std::string settings_string() const;  // for cache keys
 };
 
+// Datasets use the fast symmetry path (same asymmetric unit, no Wyckoff letters).
+inline GraphOptions dataset_graph_options() {
+  GraphOptions o;
+  o.symmetry.fast = true;
+  return o;
+}
+
 struct CrystalGraph {
   std::vector<std::int32_t> Z;             // per node
   std::vector<std::int32_t> multiplicity;  // per node (orbit size in the input cell)
