@@ -69,3 +69,24 @@ TEST_CASE("120 MP structures: symmetry, asymmetric unit, formula and 24-NN shell
   CHECK(n == 120);
   CHECK(cif_checked == 120);
 }
+
+TEST_CASE("fast symmetry path equals spglib's dataset on 1,000 MP structures") {
+  const std::string rel = "data/mp/mp_legacy_36737.jsonl.gz";
+  REQUIRE_SHARED(rel);
+  ReadOptions ro;
+  ro.limit = 1000;
+  auto entries = read_entries(shared_dir() + "/" + rel, ro);
+  SymmetryOptions fast;
+  fast.fast = true;
+  int compared = 0;
+  for (const auto& e : entries) {
+    REQUIRE(e.ok);
+    INFO(e.id);
+    SymmetryInfo a = analyze_symmetry(e.structure, fast);
+    SymmetryInfo b = analyze_symmetry(e.structure);
+    CHECK(a.number == b.number);
+    CHECK(a.equivalent_atoms == b.equivalent_atoms);
+    ++compared;
+  }
+  CHECK(compared == 1000);
+}

@@ -2,6 +2,7 @@
 
 #include <spglib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -28,28 +29,32 @@ SymmetryInfo analyze_symmetry(const Structure& s, const SymmetryOptions& opt) {
   if (n == 0) return info;
 
   if (opt.fast) {
-    auto ops = find_symmetry_operations(s, opt);
+    // Work in the primitive cell: a supercell's own lattice may lack the crystal's rotations.
+    PrimitiveCell pc = find_primitive_cell(s, opt);
+    const Structure& ps = pc.structure;
+    const int np = static_cast<int>(ps.sites.size());
+    auto ops = find_symmetry_operations(ps, opt);
     if (!ops.empty()) {
       // Orbits: union of every operation's site map; representative = lowest index.
-      std::vector<int> parent(static_cast<std::size_t>(n));
-      for (int i = 0; i < n; ++i) parent[static_cast<std::size_t>(i)] = i;
+      std::vector<int> parent(static_cast<std::size_t>(np));
+      for (int i = 0; i < np; ++i) parent[static_cast<std::size_t>(i)] = i;
       std::function<int(int)> root = [&](int i) {
         while (parent[static_cast<std::size_t>(i)] != i) i = parent[static_cast<std::size_t>(i)] = parent[static_cast<std::size_t>(parent[static_cast<std::size_t>(i)])];
         return i;
       };
       for (const auto& op : ops) {
-        for (int i = 0; i < n; ++i) {
+        for (int i = 0; i < np; ++i) {
           Vec3 p{};
           for (int r = 0; r < 3; ++r)
-            p[static_cast<std::size_t>(r)] = op.rot[static_cast<std::size_t>(r)][0] * s.sites[static_cast<std::size_t>(i)].frac[0] +
-                op.rot[static_cast<std::size_t>(r)][1] * s.sites[static_cast<std::size_t>(i)].frac[1] +
-                op.rot[static_cast<std::size_t>(r)][2] * s.sites[static_cast<std::size_t>(i)].frac[2] + op.trans[static_cast<std::size_t>(r)];
-          for (int j = 0; j < n; ++j) {
-            if (s.sites[static_cast<std::size_t>(j)].Z != s.sites[static_cast<std::size_t>(i)].Z) continue;
-            Vec3 d{p[0] - s.sites[static_cast<std::size_t>(j)].frac[0], p[1] - s.sites[static_cast<std::size_t>(j)].frac[1],
-                   p[2] - s.sites[static_cast<std::size_t>(j)].frac[2]};
+            p[static_cast<std::size_t>(r)] = op.rot[static_cast<std::size_t>(r)][0] * ps.sites[static_cast<std::size_t>(i)].frac[0] +
+                op.rot[static_cast<std::size_t>(r)][1] * ps.sites[static_cast<std::size_t>(i)].frac[1] +
+                op.rot[static_cast<std::size_t>(r)][2] * ps.sites[static_cast<std::size_t>(i)].frac[2] + op.trans[static_cast<std::size_t>(r)];
+          for (int j = 0; j < np; ++j) {
+            if (ps.sites[static_cast<std::size_t>(j)].Z != ps.sites[static_cast<std::size_t>(i)].Z) continue;
+            Vec3 d{p[0] - ps.sites[static_cast<std::size_t>(j)].frac[0], p[1] - ps.sites[static_cast<std::size_t>(j)].frac[1],
+                   p[2] - ps.sites[static_cast<std::size_t>(j)].frac[2]};
             for (double& x : d) x -= std::round(x);
-            Vec3 c = s.lattice.to_cart(d);
+            Vec3 c = ps.lattice.to_cart(d);
             if (c[0] * c[0] + c[1] * c[1] + c[2] * c[2] < opt.symprec * opt.symprec) {
               int a = root(i), b = root(j);
               if (a != b) parent[static_cast<std::size_t>(std::max(a, b))] = std::min(a, b);
@@ -58,7 +63,12 @@ SymmetryInfo analyze_symmetry(const Structure& s, const SymmetryOptions& opt) {
           }
         }
       }
-      for (int i = 0; i < n; ++i) info.equivalent_atoms[static_cast<std::size_t>(i)] = root(i);
+      // Lift to the input cell: input sites are equivalent when their primitive sites are;
+      // the representative is the lowest input index of the orbit.
+      std::map<int, int> first_of_orbit;
+      for (int i = 0; i < n; ++i) first_of_orbit.emplace(root(pc.site_of[static_cast<std::size_t>(i)]), i);
+      for (int i = 0; i < n; ++i)
+        info.equivalent_atoms[static_cast<std::size_t>(i)] = first_of_orbit[root(pc.site_of[static_cast<std::size_t>(i)])];
       std::vector<int> rot(9 * ops.size());
       std::vector<double> trans(3 * ops.size());
       for (std::size_t k = 0; k < ops.size(); ++k)
@@ -147,7 +157,9 @@ double dot(const Vec3& a, const Vec3& b) { return a[0] * b[0] + a[1] * b[1] + a[
 double norm(const Vec3& a) { return std::sqrt(dot(a, a)); }
 }  // namespace
 
-std::vector<SymmetryOperation> find_symmetry_operations(const Structure& s, const SymmetryOptions& opt) {
+namespace {
+std::vector<SymmetryOperation> operations_in_cell(const Structure& s, const SymmetryOptions& opt,
+                                                  bool translations_only) {
   const Lattice& L = s.lattice;
   const double tol = opt.symprec;
   const std::size_t n = s.sites.size();
@@ -187,6 +199,12 @@ std::vector<SymmetryOperation> find_symmetry_operations(const Structure& s, cons
     return std::fabs(au - aa) * 180.0 / M_PI < opt.angle_tolerance;
   };
   std::vector<std::array<IVec, 3>> point_ops;  // columns: images of a, b, c
+  if (translations_only) {
+    for (auto& c : cand) c.clear();
+    cand[0].push_back({1, 0, 0});
+    cand[1].push_back({0, 1, 0});
+    cand[2].push_back({0, 0, 1});
+  }
   for (const auto& c0 : cand[0]) {
     Vec3 v0 = lattice_vector(L, c0);
     for (const auto& c1 : cand[1]) {
@@ -198,6 +216,7 @@ std::vector<SymmetryOperation> find_symmetry_operations(const Structure& s, cons
         int det = c0[0] * (c1[1] * c2[2] - c1[2] * c2[1]) - c1[0] * (c0[1] * c2[2] - c0[2] * c2[1]) +
                   c2[0] * (c0[1] * c1[2] - c0[2] * c1[1]);
         if (det == 1 || det == -1) point_ops.push_back({c0, c1, c2});
+        if (translations_only) break;
       }
     }
   }
@@ -244,6 +263,96 @@ std::vector<SymmetryOperation> find_symmetry_operations(const Structure& s, cons
     }
   }
   return ops;
+}
+
+double det3i(const Mat3& m) {
+  return m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+         m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+}
+}  // namespace
+
+PrimitiveCell find_primitive_cell(const Structure& s, const SymmetryOptions& opt) {
+  PrimitiveCell pc;
+  auto trans = operations_in_cell(s, opt, /*translations_only=*/true);
+  const std::size_t nt = std::max<std::size_t>(1, trans.size());
+  pc.translations = static_cast<int>(nt);
+  if (nt <= 1) {
+    pc.structure = s;
+    pc.site_of.resize(s.sites.size());
+    for (std::size_t i = 0; i < s.sites.size(); ++i) pc.site_of[i] = static_cast<int>(i);
+    return pc;
+  }
+  // Candidate primitive vectors: pure translations plus small lattice vectors, shortest first.
+  std::vector<std::pair<double, Vec3>> cands;
+  for (const auto& op : trans)
+    for (int x = -1; x <= 1; ++x)
+      for (int y = -1; y <= 1; ++y)
+        for (int z = -1; z <= 1; ++z) {
+          // nt * t is a lattice vector for every element t of a group of order nt: snap to
+          // multiples of 1/nt to remove the positional noise carried by the atom pair.
+          auto snap = [&](double t) {
+            double u = std::round(t * static_cast<double>(nt)) / static_cast<double>(nt);
+            return u - std::round(u);
+          };
+          Vec3 v{snap(op.trans[0]) + x, snap(op.trans[1]) + y, snap(op.trans[2]) + z};
+          Vec3 c = s.lattice.to_cart(v);
+          double l = std::sqrt(c[0] * c[0] + c[1] * c[1] + c[2] * c[2]);
+          if (l > 1e-6) cands.push_back({l, v});
+        }
+  std::sort(cands.begin(), cands.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (cands.size() > 60) cands.resize(60);
+  const double target = 1.0 / static_cast<double>(nt);
+  Mat3 P{};
+  bool found = false;
+  for (std::size_t i = 0; i < cands.size() && !found; ++i)
+    for (std::size_t j = i + 1; j < cands.size() && !found; ++j)
+      for (std::size_t k = j + 1; k < cands.size() && !found; ++k) {
+        Mat3 m{cands[i].second, cands[j].second, cands[k].second};
+        double d = det3i(m);
+        if (std::fabs(std::fabs(d) - target) < 1e-6) {
+          if (d < 0) for (double& x : m[2]) x = -x;
+          P = m;
+          found = true;
+        }
+      }
+  if (!found) {  // cannot happen for a consistent translation group; keep the input cell
+    pc.translations = 1;
+    pc.structure = s;
+    pc.site_of.resize(s.sites.size());
+    for (std::size_t i = 0; i < s.sites.size(); ++i) pc.site_of[i] = static_cast<int>(i);
+    return pc;
+  }
+  Mat3 rows{};
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 3; ++c)
+      rows[r][c] = P[r][0] * s.lattice.m[0][c] + P[r][1] * s.lattice.m[1][c] + P[r][2] * s.lattice.m[2][c];
+  pc.structure.id = s.id;
+  pc.structure.lattice = Lattice(rows);
+  pc.site_of.assign(s.sites.size(), -1);
+  const double tol2 = opt.symprec * opt.symprec;
+  for (std::size_t i = 0; i < s.sites.size(); ++i) {
+    Vec3 f = pc.structure.lattice.to_frac(s.cart(i));
+    for (double& x : f) x -= std::floor(x);
+    for (std::size_t p = 0; p < pc.structure.sites.size(); ++p) {
+      const auto& q = pc.structure.sites[p];
+      if (q.Z != s.sites[i].Z) continue;
+      Vec3 d{f[0] - q.frac[0], f[1] - q.frac[1], f[2] - q.frac[2]};
+      for (double& x : d) x -= std::round(x);
+      Vec3 c = pc.structure.lattice.to_cart(d);
+      if (c[0] * c[0] + c[1] * c[1] + c[2] * c[2] < tol2) { pc.site_of[i] = static_cast<int>(p); break; }
+    }
+    if (pc.site_of[i] < 0) {
+      pc.site_of[i] = static_cast<int>(pc.structure.sites.size());
+      Site site = s.sites[i];
+      site.frac = f;
+      pc.structure.sites.push_back(site);
+    }
+  }
+  return pc;
+}
+
+std::vector<SymmetryOperation> find_symmetry_operations(const Structure& s, const SymmetryOptions& opt) {
+  return operations_in_cell(s, opt, false);
 }
 
 }  // namespace cast

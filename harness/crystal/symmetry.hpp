@@ -43,6 +43,14 @@ struct SymmetryOperation {
 // within angle_tolerance (degrees), as spglib does.
 std::vector<SymmetryOperation> find_symmetry_operations(const Structure& s, const SymmetryOptions& opt = {});
 
+// The primitive cell of a structure from its pure translations (within symprec).
+struct PrimitiveCell {
+  Structure structure;
+  std::vector<int> site_of;  // per input site, its site in the primitive cell
+  int translations = 1;      // pure translations of the input cell (1 when primitive)
+};
+PrimitiveCell find_primitive_cell(const Structure& s, const SymmetryOptions& opt = {});
+
 // "triclinic" ... "cubic" from the space-group number (1-230).
 const char* crystal_system_of(int spacegroup_number);
 
