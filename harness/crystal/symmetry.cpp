@@ -29,46 +29,42 @@ SymmetryInfo analyze_symmetry(const Structure& s, const SymmetryOptions& opt) {
   if (n == 0) return info;
 
   if (opt.fast) {
-    // Work in the primitive cell: a supercell's own lattice may lack the crystal's rotations.
+    // The space group is named from the primitive cell's operations (a supercell's own lattice
+    // may lack some of the crystal's rotations). The orbits, like spglib's equivalent_atoms,
+    // come from the operations that map the input cell onto itself.
     PrimitiveCell pc = find_primitive_cell(s, opt);
-    const Structure& ps = pc.structure;
-    const int np = static_cast<int>(ps.sites.size());
-    auto ops = find_symmetry_operations(ps, opt);
-    if (!ops.empty()) {
-      // Orbits: union of every operation's site map; representative = lowest index.
-      std::vector<int> parent(static_cast<std::size_t>(np));
-      for (int i = 0; i < np; ++i) parent[static_cast<std::size_t>(i)] = i;
+    auto ops = find_symmetry_operations(pc.structure, opt);
+    auto ops_in = pc.translations == 1 ? ops : find_symmetry_operations(s, opt);
+    if (!ops.empty() && !ops_in.empty()) {
+      std::vector<int> parent(static_cast<std::size_t>(n));
+      for (int i = 0; i < n; ++i) parent[static_cast<std::size_t>(i)] = i;
       std::function<int(int)> root = [&](int i) {
-        while (parent[static_cast<std::size_t>(i)] != i) i = parent[static_cast<std::size_t>(i)] = parent[static_cast<std::size_t>(parent[static_cast<std::size_t>(i)])];
+        while (parent[static_cast<std::size_t>(i)] != i)
+          i = parent[static_cast<std::size_t>(i)] = parent[static_cast<std::size_t>(parent[static_cast<std::size_t>(i)])];
         return i;
       };
-      for (const auto& op : ops) {
-        for (int i = 0; i < np; ++i) {
+      const double tol2 = opt.symprec * opt.symprec;
+      for (const auto& op : ops_in) {
+        for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
+          const Vec3& f = s.sites[i].frac;
           Vec3 p{};
-          for (int r = 0; r < 3; ++r)
-            p[static_cast<std::size_t>(r)] = op.rot[static_cast<std::size_t>(r)][0] * ps.sites[static_cast<std::size_t>(i)].frac[0] +
-                op.rot[static_cast<std::size_t>(r)][1] * ps.sites[static_cast<std::size_t>(i)].frac[1] +
-                op.rot[static_cast<std::size_t>(r)][2] * ps.sites[static_cast<std::size_t>(i)].frac[2] + op.trans[static_cast<std::size_t>(r)];
-          for (int j = 0; j < np; ++j) {
-            if (ps.sites[static_cast<std::size_t>(j)].Z != ps.sites[static_cast<std::size_t>(i)].Z) continue;
-            Vec3 d{p[0] - ps.sites[static_cast<std::size_t>(j)].frac[0], p[1] - ps.sites[static_cast<std::size_t>(j)].frac[1],
-                   p[2] - ps.sites[static_cast<std::size_t>(j)].frac[2]};
+          for (std::size_t r = 0; r < 3; ++r)
+            p[r] = op.rot[r][0] * f[0] + op.rot[r][1] * f[1] + op.rot[r][2] * f[2] + op.trans[r];
+          for (std::size_t j = 0; j < static_cast<std::size_t>(n); ++j) {
+            if (s.sites[j].Z != s.sites[i].Z) continue;
+            Vec3 d{p[0] - s.sites[j].frac[0], p[1] - s.sites[j].frac[1], p[2] - s.sites[j].frac[2]};
             for (double& x : d) x -= std::round(x);
-            Vec3 c = ps.lattice.to_cart(d);
-            if (c[0] * c[0] + c[1] * c[1] + c[2] * c[2] < opt.symprec * opt.symprec) {
-              int a = root(i), b = root(j);
-              if (a != b) parent[static_cast<std::size_t>(std::max(a, b))] = std::min(a, b);
+            Vec3 c = s.lattice.to_cart(d);
+            if (c[0] * c[0] + c[1] * c[1] + c[2] * c[2] < tol2) {
+              int ra = root(static_cast<int>(i)), rb = root(static_cast<int>(j));
+              if (ra != rb) parent[static_cast<std::size_t>(std::max(ra, rb))] = std::min(ra, rb);
               break;
             }
           }
         }
       }
-      // Lift to the input cell: input sites are equivalent when their primitive sites are;
-      // the representative is the lowest input index of the orbit.
-      std::map<int, int> first_of_orbit;
-      for (int i = 0; i < n; ++i) first_of_orbit.emplace(root(pc.site_of[static_cast<std::size_t>(i)]), i);
-      for (int i = 0; i < n; ++i)
-        info.equivalent_atoms[static_cast<std::size_t>(i)] = first_of_orbit[root(pc.site_of[static_cast<std::size_t>(i)])];
+      // Union by smaller root keeps the lowest index of each orbit as its root.
+      for (int i = 0; i < n; ++i) info.equivalent_atoms[static_cast<std::size_t>(i)] = root(i);
       std::vector<int> rot(9 * ops.size());
       std::vector<double> trans(3 * ops.size());
       for (std::size_t k = 0; k < ops.size(); ++k)
