@@ -54,3 +54,20 @@ TEST_CASE("without symmetry every site is a node; the multiplicity sum is the ce
     for (std::size_t k = 0; k < asu.knn_distances[0].size(); ++k)
       CHECK(plain.knn_distances[n][k] == Approx(asu.knn_distances[0][k]));
 }
+
+TEST_CASE("edge offsets point from the sender image to the receiver and have the edge's length") {
+  GraphOptions o;
+  o.keep_offsets = true;
+  auto f = featurize_structure(read_structure(fixture("POSCAR-Si-primitive-227")), o);
+  CHECK(f.symmetry.number == 227);  // spglib on a 60-degree primitive cell
+  CHECK(f.symmetry.symbol == "Fd-3m");
+  REQUIRE(f.graph.edge_offset.size() == 3 * f.graph.num_edges());
+  for (std::size_t e = 0; e < f.graph.num_edges(); ++e) {
+    const float* v = &f.graph.edge_offset[3 * e];
+    CHECK(std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]) == Approx(f.graph.edge_distance[e]).epsilon(1e-5));
+  }
+  // 4 nearest at a*sqrt(3)/4 = 2.3517 Å, then 12 at a/sqrt(2) = 3.8403 Å, then 12 at 4.5032 Å.
+  CHECK(f.knn_distances[0][3] == Approx(2.3517).epsilon(1e-4));
+  CHECK(f.knn_distances[0][4] == Approx(3.8403).epsilon(1e-4));
+  CHECK(f.knn_distances[0].size() == 28);  // 4 + 12 + 12: the third shell is tied at the 24th
+}

@@ -108,3 +108,18 @@ TEST_CASE("MatBench split JSON and MP documents from ../shared") {
   CHECK(docs[0].id == "mp-1");
   CHECK(docs[0].ok);  // compact pymatgen form: no xyz, no lattice parameters
 }
+
+TEST_CASE("a CIF folder with id_prop.csv (CGCNN convention)") {
+  auto v = read_entries(fixture("cif_folder"));
+  REQUIRE(v.size() == 4);
+  CHECK(v[0].ok);
+  CHECK(v[0].id == "nacl");
+  CHECK(v[0].values.at("target") == 5.0);
+  CHECK(v[0].structure.size() == 8);
+  CHECK(v[1].ok);
+  CHECK(v[1].structure.size() == 6);
+  CHECK_FALSE(v[2].ok);
+  CHECK_THAT(v[2].error, Contains("missing.cif"));
+  CHECK_FALSE(v[3].ok);
+  CHECK_THAT(v[3].error, Contains("id_prop.csv:4") && Contains("not a number"));
+}

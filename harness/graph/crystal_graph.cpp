@@ -46,6 +46,8 @@ FeaturizedStructure featurize_structure(const Structure& s, const GraphOptions& 
       g.edge_src.push_back(asu.orbit_of[static_cast<std::size_t>(x.site)]);
       g.edge_dst.push_back(static_cast<std::int32_t>(n));
       g.edge_distance.push_back(static_cast<float>(x.distance));
+      if (opt.keep_offsets)
+        for (double o : x.offset) g.edge_offset.push_back(static_cast<float>(o));
       d.push_back(x.distance);
     }
     f.knn_distances.push_back(std::move(d));

@@ -19,6 +19,7 @@ struct GraphOptions {
   double tie_tolerance = 1e-9;
   SymmetryOptions symmetry;
   bool use_symmetry = true;  // false: every site is its own node (a unit-cell graph)
+  bool keep_offsets = false; // fill CrystalGraph::edge_offset
   std::string settings_string() const;  // for cache keys
 };
 
@@ -37,6 +38,9 @@ struct CrystalGraph {
   std::vector<std::int32_t> edge_src;      // sender node (asymmetric-unit index)
   std::vector<std::int32_t> edge_dst;      // receiver node
   std::vector<float> edge_distance;        // Å
+  // Per edge, cart(receiver) - cart(sender image), Å (kgcnn's "offset"; its norm is the
+  // distance). Filled only with GraphOptions::keep_offsets; not stored in the dataset cache.
+  std::vector<float> edge_offset;          // 3 per edge
   std::size_t num_nodes() const { return Z.size(); }
   std::size_t num_edges() const { return edge_src.size(); }
 };
