@@ -39,5 +39,24 @@ check "unknown task exit 1" test $rc -eq 1
 err=$("$cast" data prepare --task band_gap --source "$fx/bad/mixed-entries.jsonl" --no-cache -q --on-error fail 2>&1); rc=$?
 check "on-error fail exit 1" test $rc -eq 1
 check "on-error fail names entry" grep -q 'mixed-entries.jsonl:2' <<<"$err"
+shared="${CAST_SHARED_DIR:-$dir/../../shared}"
+F="$shared/fixtures/hf_bert_tiny_shared"
+if [ -f "$F/tokenizer_cases.jsonl" ]; then
+  "$cast" lm tokenize --vocab "$F/vocab.txt" --normalizer-map "$shared/fixtures/matscibert/vocab_mappings.txt" \
+    "$F/tokenizer_cases.jsonl" > /tmp/cast-cli-tok.$$ 2>/dev/null
+  check "lm tokenize equals BertTokenizer on 24 cases" python3 -c "
+import json,sys
+ref=[json.loads(l)['ids_normalized_trunc512'] for l in open('$F/tokenizer_cases.jsonl')]
+out=[json.loads(l)['ids'] for l in open('/tmp/cast-cli-tok.$$')]
+sys.exit(0 if ref==out else 1)"
+  rm -f /tmp/cast-cli-tok.$$
+  printf '{"text": "ok"}\n[1]\n' > /tmp/cast-cli-bad.$$
+  err=$("$cast" lm tokenize --vocab "$F/vocab.txt" /tmp/cast-cli-bad.$$ 2>&1 >/dev/null); rc=$?
+  check "lm tokenize names a bad line" grep -q "cast-cli-bad.$$:2: not a JSON object" <<<"$err"
+  check "lm tokenize exit 1 on a bad line" test $rc -eq 1
+  rm -f /tmp/cast-cli-bad.$$
+else
+  echo "skip lm tokenize checks: $F not found"
+fi
 echo "$fails failures"
 exit $((fails > 0))

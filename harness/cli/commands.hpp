@@ -13,6 +13,7 @@ using Action = std::function<int()>;
 void register_doctor(CLI::App& app, Action& action);
 void register_inspect(CLI::App& app, Action& action);
 void register_data(CLI::App& app, Action& action);
+void register_lm(CLI::App& app, Action& action);
 
 // The data folder: $CAST_DATA_DIR, else ../shared/data or shared/data near the working
 // directory or the executable; empty when none is found.
