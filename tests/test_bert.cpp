@@ -7,6 +7,7 @@
 
 #include "models/bert.hpp"
 #include "models/safetensors.hpp"
+#include "train/mlm.hpp"
 #include "test_support.hpp"
 
 using namespace cast::models;
@@ -97,4 +98,63 @@ TEST_CASE("a checkpoint written by cast loads back identically; bad checkpoints 
   save_safetensors(dir + "/model.safetensors", state);
   CHECK_THROWS_WITH(load_bert_checkpoint(dir), Contains("no tensor 'bert.encoder.layer.0.attention.self.query.weight'"));
   std::system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("MLM masking: 15% of regular tokens, 80/10/10, specials never chosen") {
+  std::mt19937_64 rng(7);
+  std::size_t chosen = 0, masked = 0, kept = 0, regular = 0;
+  for (int rep = 0; rep < 200; ++rep) {
+    std::vector<std::int64_t> ids = {2};
+    for (int i = 0; i < 500; ++i) ids.push_back(5 + (i % 90));
+    ids.push_back(3);
+    std::vector<std::int64_t> orig = ids, labels;
+    cast::mask_tokens(ids, labels, 100, 4, 5, 0.15, rng);
+    CHECK(labels.front() == -100);
+    CHECK(labels.back() == -100);
+    CHECK(ids.front() == 2);
+    for (std::size_t i = 1; i + 1 < ids.size(); ++i) {
+      ++regular;
+      if (labels[i] == -100) { CHECK(ids[i] == orig[i]); continue; }
+      ++chosen;
+      CHECK(labels[i] == orig[i]);
+      masked += ids[i] == 4;
+      kept += ids[i] == orig[i];
+    }
+  }
+  CHECK(chosen / double(regular) == Approx(0.15).margin(0.005));
+  CHECK(masked / double(chosen) == Approx(0.8).margin(0.01));
+  CHECK(kept / double(chosen) == Approx(0.1 + 0.1 / 95).margin(0.01));  // 10% kept + random hits of itself
+}
+
+TEST_CASE("MLM pretraining lowers the loss, and resuming equals running straight through") {
+  // A toy language: repeated templated sentences over 40 tokens.
+  std::vector<std::string> vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+  for (int i = 0; i < 40; ++i) vocab.push_back("w" + std::to_string(i));
+  std::vector<std::vector<std::int32_t>> train, val;
+  for (int s = 0; s < 96; ++s) {
+    std::vector<std::int32_t> t = {2};
+    for (int k = 0; k < 12; ++k) t.push_back(5 + (s % 8) * 4 + (k % 4));  // 4-token motifs
+    t.push_back(3);
+    (s % 6 == 0 ? val : train).push_back(t);
+  }
+  cast::MlmOptions o;
+  o.model.hidden_size = 32; o.model.num_hidden_layers = 1; o.model.num_attention_heads = 2; o.model.intermediate_size = 64;
+  o.model.hidden_dropout_prob = 0; o.model.attention_probs_dropout_prob = 0;
+  o.max_length = 16; o.batch_size = 8; o.epochs = 30; o.lr = 3e-3; o.warmup_steps = 10; o.progress = false;
+  const std::string a = "/tmp/cast-test-mlm-a-" + std::to_string(::getpid());
+  const std::string b = "/tmp/cast-test-mlm-b-" + std::to_string(::getpid());
+  o.out_dir = a;
+  auto straight = cast::pretrain_mlm(train, val, vocab, o);
+  REQUIRE(straight.size() == 30);
+  CHECK(straight.back().val_loss < straight.front().val_loss - 0.5);
+  CHECK(straight.back().val_accuracy > 0.3);
+  // Interrupted after 5 epochs, then resumed to the end.
+  auto o3 = o;
+  o3.out_dir = b;
+  o3.stop_after_epoch = 11;
+  cast::pretrain_mlm(train, val, vocab, o3);
+  auto resumed = cast::pretrain_mlm(train, val, vocab, [&] { auto x = o; x.out_dir = b; return x; }());
+  REQUIRE(resumed.size() == 30);
+  CHECK(resumed.back().val_loss == Approx(straight.back().val_loss).epsilon(1e-5));
+  std::system(("rm -rf " + a + " " + b).c_str());
 }

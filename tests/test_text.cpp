@@ -9,6 +9,7 @@
 #include "test_support.hpp"
 #include "text/normalizer.hpp"
 #include "text/unicode.hpp"
+#include "text/vocab_trainer.hpp"
 #include "text/wordpiece.hpp"
 
 using namespace cast;
@@ -85,4 +86,26 @@ TEST_CASE("built-in normaliser: scientific Unicode to ASCII-friendly text") {
   auto n = TextNormalizer::builtin();
   CHECK(n.normalize("Li₂O is bonded to Li¹⁺ at 2.09 Å – 3.1 Å.") == "Li2O is bonded to Li1+ at 2.09 A - 3.1 A.");
   CHECK(n.normalize("P̅3m1 line1\nα-Fe 5 µm") == "P3m1 line1\nα-Fe 5 μm");
+}
+
+TEST_CASE("WordPiece vocabulary trainer: specials first, no [UNK] on its corpus, frequent words whole") {
+  std::vector<std::string> corpus;
+  for (int i = 0; i < 50; ++i) {
+    corpus.push_back("Li(1) is bonded to four equivalent O(1) atoms to form LiO4 tetrahedra.");
+    corpus.push_back("All Li-O bond lengths are 1.97 Å. O(1) is bonded in a tetrahedral geometry.");
+  }
+  VocabTrainerOptions o;
+  o.vocab_size = 120;
+  auto tokens = train_wordpiece_vocab(corpus, o);
+  REQUIRE(tokens.size() <= 120);
+  CHECK(std::vector<std::string>(tokens.begin(), tokens.begin() + 5) ==
+        std::vector<std::string>{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"});
+  auto vocab = std::make_shared<const Vocab>(Vocab::from_tokens(tokens));
+  BertTokenizer tok(vocab);
+  for (const auto& t : corpus)
+    for (auto id : tok.encode(t, 0).ids) CHECK(id != vocab->unk_id);
+  CHECK(vocab->id("bonded") >= 0);
+  CHECK(vocab->id("tetrahedra") >= 0);
+  // Encoding is shorter than one token per character.
+  CHECK(tok.encode(corpus[0], 0).ids.size() < 30);
 }

@@ -10,7 +10,10 @@
 #include "models/bert.hpp"
 #include "models/safetensors.hpp"
 #include "text/normalizer.hpp"
+#include "data/split.hpp"
+#include "text/vocab_trainer.hpp"
 #include "text/wordpiece.hpp"
+#include "train/mlm.hpp"
 
 namespace cast::cli {
 
@@ -55,6 +58,42 @@ void add_text_options(CLI::App* cmd, TextArgs& a) {
       ->capture_default_str();
 }
 
+// Descriptions of a corpus file: JSONL(.gz) with "description" or "text", and an id field
+// ("material_id" or "id") used for the frozen split; lines without text are counted.
+struct CorpusText {
+  std::string id, text;
+};
+std::vector<CorpusText> read_corpus(const std::vector<std::string>& files, std::size_t limit, std::size_t& skipped) {
+  std::vector<CorpusText> out;
+  for (const auto& f : files) {
+    for_each_line(f, [&](std::string&& l, std::size_t no) {
+      auto j = nlohmann::json::parse(l, nullptr, false);
+      CorpusText c;
+      if (j.is_object()) {
+        for (const char* k : {"description", "text"})
+          if (j.contains(k) && j[k].is_string()) { c.text = j[k].get<std::string>(); break; }
+        for (const char* k : {"material_id", "id"})
+          if (j.contains(k) && j[k].is_string()) { c.id = j[k].get<std::string>(); break; }
+      }
+      if (c.text.empty()) { ++skipped; return true; }
+      if (c.id.empty()) c.id = f + ":" + std::to_string(no);
+      out.push_back(std::move(c));
+      return limit == 0 || out.size() < limit;
+    });
+  }
+  return out;
+}
+
+struct PretrainArgs {
+  std::vector<std::string> corpus;
+  std::string vocab, out, profile = "demo";
+  std::size_t vocab_size = 0, limit = 0, max_length = 0, batch = 0;
+  int epochs = 0;
+  double lr = 0;
+  std::uint64_t seed = 0;
+  bool quiet = false;
+};
+
 }  // namespace
 
 void register_lm(CLI::App& app, Action& action) {
@@ -93,6 +132,96 @@ void register_lm(CLI::App& app, Action& action) {
         std::printf("%s\n", out.dump().c_str());
       }
       return bad ? 1 : 0;
+    };
+  });
+
+  auto pa = std::make_shared<PretrainArgs>();
+  auto* pre = lm->add_subcommand("pretrain",
+      "MLM-pretrain a domain BERT on the training-split descriptions (15% masking, 80/10/10)");
+  pre->add_option("--corpus", pa->corpus, "JSONL(.gz) files with 'description' or 'text' (and 'material_id')")->required();
+  pre->add_option("--out", pa->out, "Checkpoint directory (Hugging Face format; resumed when it exists)")->required();
+  pre->add_option("--profile", pa->profile, "demo | small | paper-sized model (layers, width, length, epochs)")
+      ->check(CLI::IsMember({"demo", "small", "paper"}))->capture_default_str();
+  pre->add_option("--vocab", pa->vocab, "Use this vocab.txt instead of training one on the corpus");
+  pre->add_option("--vocab-size", pa->vocab_size, "WordPiece vocabulary size to train (profile default)");
+  pre->add_option("--epochs", pa->epochs, "Epochs (profile default)");
+  pre->add_option("--max-length", pa->max_length, "Tokens per text (profile default)");
+  pre->add_option("--batch-size", pa->batch, "Texts per batch (profile default)");
+  pre->add_option("--lr", pa->lr, "Peak learning rate (default 5e-4)");
+  pre->add_option("--limit", pa->limit, "Use only the first N texts");
+  pre->add_option("--seed", pa->seed, "Seed of initialisation, masking and order")->capture_default_str();
+  pre->add_flag("-q,--quiet", pa->quiet, "No progress bars");
+  pre->callback([pa, &action] {
+    action = [pa] {
+      MlmOptions o;
+      std::size_t vocab_size = 4000;
+      if (pa->profile == "demo") {
+        o.model.hidden_size = 128; o.model.num_hidden_layers = 2; o.model.num_attention_heads = 2;
+        o.model.intermediate_size = 512; o.max_length = 128; o.epochs = 3; o.batch_size = 32;
+      } else if (pa->profile == "small") {
+        o.model.hidden_size = 256; o.model.num_hidden_layers = 4; o.model.num_attention_heads = 4;
+        o.model.intermediate_size = 1024; o.max_length = 256; o.epochs = 5; o.batch_size = 32; vocab_size = 8000;
+      } else {
+        o.max_length = 512; o.epochs = 10; o.batch_size = 32; vocab_size = 30000;
+      }
+      if (pa->vocab_size) vocab_size = pa->vocab_size;
+      if (pa->epochs) o.epochs = pa->epochs;
+      if (pa->max_length) o.max_length = pa->max_length;
+      if (pa->batch) o.batch_size = pa->batch;
+      if (pa->lr > 0) o.lr = pa->lr;
+      o.seed = pa->seed;
+      o.out_dir = pa->out;
+      o.progress = !pa->quiet;
+      o.model.max_position_embeddings = static_cast<int64_t>(std::max<std::size_t>(o.max_length, 128));
+      std::size_t skipped = 0;
+      auto corpus = read_corpus(pa->corpus, pa->limit, skipped);
+      auto normalizer = text::TextNormalizer::builtin();
+      std::vector<std::string> train_texts, val_texts;
+      for (auto& c : corpus) {
+        Split sp = assign_split(c.id);
+        if (sp == Split::Test) continue;  // never seen, not even for validation
+        (sp == Split::Train ? train_texts : val_texts).push_back(normalizer.normalize(c.text));
+      }
+      std::printf("corpus: %zu texts (%zu without text skipped): %zu train, %zu validation, test split left out\n",
+                  corpus.size(), skipped, train_texts.size(), val_texts.size());
+      if (train_texts.empty() || val_texts.empty()) fail("the corpus needs texts in both the train and validation splits");
+      std::vector<std::string> tokens;
+      const std::string existing_vocab = pa->out + "/vocab.txt";
+      if (!pa->vocab.empty()) tokens = text::Vocab::from_file(pa->vocab).tokens();
+      else if (file_exists(existing_vocab) && file_exists(pa->out + "/trainer_state.json"))
+        tokens = text::Vocab::from_file(existing_vocab).tokens();  // resuming: keep the vocabulary
+      else {
+        text::VocabTrainerOptions vo;
+        vo.vocab_size = vocab_size;
+        tokens = text::train_wordpiece_vocab(train_texts, vo);
+        std::printf("trained a WordPiece vocabulary of %zu tokens on the training texts\n", tokens.size());
+      }
+      auto vocab = std::make_shared<const text::Vocab>(text::Vocab::from_tokens(tokens));
+      text::BertTokenizer tokenizer(vocab);
+      auto encode = [&](const std::vector<std::string>& texts) {
+        std::vector<std::vector<std::int32_t>> out;
+        std::size_t truncated = 0, total = 0;
+        for (const auto& t : texts) {
+          auto e = tokenizer.encode(t, o.max_length);
+          truncated += e.truncated();
+          total += e.full_length;
+          out.push_back(std::move(e.ids));
+        }
+        std::printf("  %zu texts, mean %.1f tokens, %.1f%% truncated at %zu\n", texts.size(),
+                    texts.empty() ? 0.0 : static_cast<double>(total) / texts.size(),
+                    texts.empty() ? 0.0 : 100.0 * truncated / texts.size(), o.max_length);
+        return out;
+      };
+      auto train_ids = encode(train_texts);
+      auto val_ids = encode(val_texts);
+      std::printf("%-6s %-11s %-9s %-13s %s\n", "epoch", "train loss", "val loss", "val accuracy", "seconds");
+      pretrain_mlm(train_ids, val_ids, tokens, o, [](const MlmEpoch& e) {
+        std::printf("%-6d %-11.4f %-9.4f %-13.4f %.1f\n", e.epoch, e.train_loss, e.val_loss, e.val_accuracy, e.seconds);
+        std::fflush(stdout);
+      });
+      std::ofstream(pa->out + "/cast_text.json") << "{\"normalizer\": \"builtin\", \"max_length\": " << o.max_length << "}\n";
+      std::printf("domain LM written to %s (config.json, vocab.txt, model.safetensors)\n", pa->out.c_str());
+      return 0;
     };
   });
 

@@ -1,0 +1,202 @@
+#include "train/mlm.hpp"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+#include "common/file_io.hpp"
+#include "common/progress.hpp"
+#include "models/safetensors.hpp"
+#include "train/schedule.hpp"
+
+namespace cast {
+
+void mask_tokens(std::vector<std::int64_t>& ids, std::vector<std::int64_t>& labels, std::int64_t vocab_size,
+                 std::int64_t mask_id, std::int64_t first_regular_id, double prob, std::mt19937_64& rng) {
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::uniform_int_distribution<std::int64_t> random_token(first_regular_id, vocab_size - 1);
+  labels.assign(ids.size(), -100);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < first_regular_id) continue;  // [PAD] [UNK] [CLS] [SEP] [MASK]
+    if (u(rng) >= prob) continue;
+    labels[i] = ids[i];
+    const double r = u(rng);
+    if (r < 0.8) ids[i] = mask_id;
+    else if (r < 0.9) ids[i] = random_token(rng);
+  }
+}
+
+namespace {
+
+struct MlmBatch {
+  torch::Tensor ids, mask, labels;
+};
+
+MlmBatch make_batch(const std::vector<std::vector<std::int32_t>>& texts, const std::vector<std::size_t>& idx,
+                    std::size_t begin, std::size_t end, std::size_t max_length, std::int64_t vocab_size,
+                    std::int64_t mask_id, double prob, std::mt19937_64& rng) {
+  std::size_t cols = 0;
+  for (std::size_t k = begin; k < end; ++k) cols = std::max(cols, std::min(texts[idx[k]].size(), max_length));
+  const std::size_t rows = end - begin;
+  std::vector<std::int64_t> ids(rows * cols, 0), mask(rows * cols, 0), labels(rows * cols, -100);
+  for (std::size_t r = 0; r < rows; ++r) {
+    const auto& t = texts[idx[begin + r]];
+    std::vector<std::int64_t> row(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(std::min(t.size(), cols)));
+    if (t.size() > cols) row.back() = t.back();  // keep [SEP] at the end of a truncated text
+    std::vector<std::int64_t> lab;
+    mask_tokens(row, lab, vocab_size, mask_id, 5, prob, rng);
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      ids[r * cols + c] = row[c];
+      mask[r * cols + c] = 1;
+      labels[r * cols + c] = lab[c];
+    }
+  }
+  auto opts = torch::TensorOptions().dtype(torch::kLong);
+  auto shape = std::vector<int64_t>{static_cast<int64_t>(rows), static_cast<int64_t>(cols)};
+  return {torch::from_blob(ids.data(), shape, opts).clone(), torch::from_blob(mask.data(), shape, opts).clone(),
+          torch::from_blob(labels.data(), shape, opts).clone()};
+}
+
+// Loss over the chosen positions only (the MLM head runs on those rows alone).
+std::pair<torch::Tensor, std::pair<int64_t, int64_t>> mlm_loss(models::BertForMaskedLM& model, const MlmBatch& b) {
+  auto hidden = model->bert->forward(b.ids, b.mask).last_hidden_state;
+  auto sel = b.labels.ne(-100);
+  auto h = hidden.index({sel});
+  auto y = b.labels.index({sel});
+  if (y.numel() == 0) return {torch::zeros({}, hidden.options()).requires_grad_(hidden.requires_grad()), {0, 0}};
+  auto logits = model->mlm_logits(h);
+  auto loss = torch::nn::functional::cross_entropy(logits, y);
+  const int64_t correct = logits.argmax(-1).eq(y).sum().item<int64_t>();
+  return {loss, {correct, y.numel()}};
+}
+
+void write_text(const std::string& path, const std::string& text) { write_file_atomic(path, text); }
+
+}  // namespace
+
+std::vector<MlmEpoch> pretrain_mlm(const std::vector<std::vector<std::int32_t>>& train,
+                                   const std::vector<std::vector<std::int32_t>>& val,
+                                   const std::vector<std::string>& vocab_tokens, const MlmOptions& opt,
+                                   const std::function<void(const MlmEpoch&)>& on_epoch) {
+  models::BertConfig cfg = opt.model;
+  cfg.vocab_size = static_cast<int64_t>(vocab_tokens.size());
+  cfg.max_position_embeddings = std::max<int64_t>(cfg.max_position_embeddings, static_cast<int64_t>(opt.max_length));
+  torch::manual_seed(opt.seed);
+  models::BertForMaskedLM model(cfg);
+  models::init_bert_weights(*model, cfg.initializer_range);
+  int64_t mask_id = -1;
+  for (std::size_t i = 0; i < vocab_tokens.size(); ++i)
+    if (vocab_tokens[i] == "[MASK]") mask_id = static_cast<int64_t>(i);
+
+  std::vector<torch::Tensor> decay, no_decay;
+  for (auto& kv : model->named_parameters()) {
+    const bool nd = kv.key().find("LayerNorm") != std::string::npos || kv.key().find("bias") != std::string::npos;
+    (nd ? no_decay : decay).push_back(kv.value());
+  }
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(opt.lr).weight_decay(opt.weight_decay)));
+  groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(opt.lr).weight_decay(0.0)));
+  torch::optim::AdamW optimizer(std::move(groups));
+
+  const std::size_t steps_per_epoch = (train.size() + opt.batch_size - 1) / opt.batch_size;
+  WarmupCosineSchedule sched{opt.warmup_steps, static_cast<std::int64_t>(steps_per_epoch) * opt.epochs, opt.cycles};
+  std::vector<MlmEpoch> history;
+  int start_epoch = 0;
+  std::int64_t step = 0;
+  const std::string state_path = opt.out_dir + "/trainer_state.json";
+  if (!opt.out_dir.empty() && file_exists(state_path)) {
+    auto st = nlohmann::json::parse(read_file(state_path));
+    start_epoch = st.at("epoch").get<int>();
+    step = st.at("step").get<std::int64_t>();
+    for (const auto& h : st.at("history"))
+      history.push_back({h["epoch"], h["train_loss"], h["val_loss"], h["val_accuracy"], h["seconds"]});
+    models::load_bert_state(*model, models::load_safetensors(opt.out_dir + "/model.safetensors"),
+                            opt.out_dir + "/model.safetensors", false);
+    torch::load(optimizer, opt.out_dir + "/optimizer.pt");
+    std::fprintf(stderr, "resuming %s after epoch %d (step %lld)\n", opt.out_dir.c_str(), start_epoch,
+                 static_cast<long long>(step));
+  }
+
+  std::vector<std::size_t> order(train.size());
+  for (int epoch = start_epoch; epoch < opt.epochs; ++epoch) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::iota(order.begin(), order.end(), 0);
+    std::mt19937_64 rng(opt.seed * 1000003ULL + static_cast<std::uint64_t>(epoch));
+    // Dropout draws from torch's generator: reseed per epoch so a resumed run repeats them.
+    torch::manual_seed(opt.seed * 1000003ULL + static_cast<std::uint64_t>(epoch) + 17);
+    std::shuffle(order.begin(), order.end(), rng);
+    model->train();
+    double loss_sum = 0;
+    std::size_t nb = 0;
+    Progress prog("lm pretrain epoch " + std::to_string(epoch + 1) + "/" + std::to_string(opt.epochs),
+                  steps_per_epoch, opt.progress);
+    for (std::size_t b = 0; b < train.size(); b += opt.batch_size) {
+      auto batch = make_batch(train, order, b, std::min(train.size(), b + opt.batch_size), opt.max_length,
+                              cfg.vocab_size, mask_id, opt.mask_prob, rng);
+      const double f = sched.factor(step);
+      for (auto& g : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(opt.lr * f);
+      optimizer.zero_grad();
+      auto [loss, acc] = mlm_loss(model, batch);
+      (void)acc;
+      if (!std::isfinite(loss.item<double>()))
+        throw std::runtime_error("MLM loss is not finite at epoch " + std::to_string(epoch + 1) + ", step " +
+                                 std::to_string(step) + "; lower --lr");
+      loss.backward();
+      torch::nn::utils::clip_grad_norm_(model->parameters(), 1.0);
+      optimizer.step();
+      loss_sum += loss.item<double>();
+      ++nb;
+      ++step;
+      prog.add();
+      prog.draw();
+    }
+    prog.finish();
+    // Held-out loss and accuracy with a fixed masking seed (comparable across epochs).
+    model->eval();
+    torch::NoGradGuard ng;
+    std::mt19937_64 vrng(12345);
+    std::vector<std::size_t> vorder(val.size());
+    std::iota(vorder.begin(), vorder.end(), 0);
+    double vloss = 0;
+    int64_t correct = 0, total = 0;
+    for (std::size_t b = 0; b < val.size(); b += opt.batch_size) {
+      auto batch = make_batch(val, vorder, b, std::min(val.size(), b + opt.batch_size), opt.max_length,
+                              cfg.vocab_size, mask_id, opt.mask_prob, vrng);
+      auto [loss, acc] = mlm_loss(model, batch);
+      vloss += loss.item<double>() * static_cast<double>(acc.second);
+      correct += acc.first;
+      total += acc.second;
+    }
+    MlmEpoch e{epoch + 1, nb ? loss_sum / static_cast<double>(nb) : 0.0, total ? vloss / static_cast<double>(total) : 0.0,
+               total ? static_cast<double>(correct) / static_cast<double>(total) : 0.0,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
+    history.push_back(e);
+    if (on_epoch) on_epoch(e);
+    if (!opt.out_dir.empty()) {
+      ::mkdir(opt.out_dir.c_str(), 0755);
+      models::save_bert_checkpoint(model, opt.out_dir);
+      std::string vocab;
+      for (const auto& t : vocab_tokens) vocab += t + "\n";
+      write_text(opt.out_dir + "/vocab.txt", vocab);
+      torch::save(optimizer, opt.out_dir + "/optimizer.pt.tmp");
+      std::rename((opt.out_dir + "/optimizer.pt.tmp").c_str(), (opt.out_dir + "/optimizer.pt").c_str());
+      nlohmann::json st;
+      st["format"] = "cast-lm-pretrain-1";
+      st["epoch"] = epoch + 1;
+      st["step"] = step;
+      st["seed"] = opt.seed;
+      for (const auto& h : history)
+        st["history"].push_back({{"epoch", h.epoch}, {"train_loss", h.train_loss}, {"val_loss", h.val_loss},
+                                 {"val_accuracy", h.val_accuracy}, {"seconds", h.seconds}});
+      write_text(state_path, st.dump(2));
+    }
+    if (opt.stop_after_epoch > 0 && epoch + 1 >= opt.stop_after_epoch) break;
+  }
+  return history;
+}
+
+}  // namespace cast

@@ -1,0 +1,49 @@
+// Masked-language-model pretraining of the domain BERT (`cast lm pretrain`): 15% of the
+// non-special tokens are chosen; of those 80% become [MASK], 10% a random token, 10% stay.
+// AdamW, warm-up + cosine schedule, per-epoch MLM loss and masked-token accuracy on held-out
+// texts, a Hugging Face checkpoint directory after every epoch, resume from it.
+#pragma once
+#include <torch/torch.h>
+
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "models/bert.hpp"
+
+namespace cast {
+
+struct MlmOptions {
+  models::BertConfig model;        // vocab_size is taken from the vocabulary
+  std::size_t max_length = 128;
+  std::size_t batch_size = 32;
+  int epochs = 3;
+  double lr = 5e-4, weight_decay = 0.01;
+  std::int64_t warmup_steps = 100;
+  int cycles = 1;
+  double mask_prob = 0.15;
+  std::uint64_t seed = 0;
+  std::string out_dir;             // checkpoint directory (written each epoch; resumed from)
+  bool progress = true;
+  int stop_after_epoch = 0;        // > 0: return after this epoch (as if interrupted)
+};
+
+struct MlmEpoch {
+  int epoch;
+  double train_loss, val_loss, val_accuracy, seconds;
+};
+
+// Chooses MLM targets in place: labels[i] = original id where a prediction is asked, else
+// -100; ids[i] becomes [MASK] (80%), a random non-special token (10%) or stays (10%).
+// Specials (ids < first_regular_id) are never chosen. Deterministic for a given rng state.
+void mask_tokens(std::vector<std::int64_t>& ids, std::vector<std::int64_t>& labels, std::int64_t vocab_size,
+                 std::int64_t mask_id, std::int64_t first_regular_id, double prob, std::mt19937_64& rng);
+
+// Token ids of the training and validation texts (each [CLS] ... [SEP]).
+std::vector<MlmEpoch> pretrain_mlm(const std::vector<std::vector<std::int32_t>>& train,
+                                   const std::vector<std::vector<std::int32_t>>& val,
+                                   const std::vector<std::string>& vocab_tokens, const MlmOptions& opt,
+                                   const std::function<void(const MlmEpoch&)>& on_epoch = {});
+
+}  // namespace cast
