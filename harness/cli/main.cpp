@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   cast::cli::register_doctor(app, action);
   cast::cli::register_inspect(app, action);
   cast::cli::register_data(app, action);
+  cast::cli::register_describe(app, action);
   cast::cli::register_lm(app, action);
   try {
     app.parse(argc, argv);

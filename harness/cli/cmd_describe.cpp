@@ -1,0 +1,74 @@
+// cast describe FILE... [--style mp|ascii] [--json]: Robocrystallographer-style descriptions.
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "common/error.hpp"
+#include "common/progress.hpp"
+#include "crystal/readers.hpp"
+#include "text/describer.hpp"
+
+namespace cast::cli {
+
+namespace {
+struct DescribeArgs {
+  std::vector<std::string> files;
+  std::string style = "mp";
+  bool json = false, no_oxidation = false, quiet = false;
+  std::size_t limit = 0;
+  unsigned threads = 0;
+};
+}  // namespace
+
+void register_describe(CLI::App& app, Action& action) {
+  auto a = std::make_shared<DescribeArgs>();
+  auto* cmd = app.add_subcommand("describe", "Text descriptions of structures (a C++ Robocrystallographer)");
+  cmd->add_option("files", a->files, "CIF, POSCAR, pymatgen JSON, MP .jsonl[.gz], MatBench .json.gz, CIF folder")->required();
+  cmd->add_option("--style", a->style, "mp: as the Materials Project serves (Li₂O, Li¹⁺, P̅3); ascii: robocrys default (Li(1), P-3)")
+      ->check(CLI::IsMember({"mp", "ascii"}))->capture_default_str();
+  cmd->add_flag("--json", a->json, "One {\"material_id\", \"description\"} (or \"error\") object a line");
+  cmd->add_flag("--no-oxidation", a->no_oxidation, "Do not guess oxidation states");
+  cmd->add_option("--limit", a->limit, "First N entries of each file");
+  cmd->add_option("--threads", a->threads, "Worker threads (0 = all cores)");
+  cmd->add_flag("-q,--quiet", a->quiet, "No progress bar");
+  cmd->callback([a, &action] {
+    action = [a] {
+      text::DescriberOptions o;
+      o.style = a->style == "mp" ? text::DescriptionStyle::Mp : text::DescriptionStyle::Ascii;
+      o.oxidation_states = !a->no_oxidation;
+      std::size_t total = 0, failed = 0;
+      for (const auto& f : a->files) {
+        ReadOptions ro;
+        ro.limit = a->limit;
+        ro.threads = a->threads;
+        auto entries = read_entries(f, ro);
+        std::vector<text::Description> out(entries.size());
+        Progress prog("describe", entries.size(), !a->quiet && entries.size() > 50);
+        parallel_for(entries.size(), a->threads, [&](std::size_t i) {
+          if (!entries[i].ok) { out[i].reason = entries[i].error; return; }
+          out[i] = text::describe_structure(entries[i].structure, o);
+        }, &prog);
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+          ++total;
+          if (!out[i].ok) {
+            ++failed;
+            if (!a->json) std::fprintf(stderr, "ERROR: %s: entry '%s': %s\n", entries[i].where.c_str(), entries[i].id.c_str(), out[i].reason.c_str());
+          }
+          if (a->json) {
+            nlohmann::json j = {{"material_id", entries[i].id}};
+            if (out[i].ok) j["description"] = out[i].text;
+            else j["error"] = out[i].reason;
+            std::printf("%s\n", j.dump().c_str());
+          } else if (out[i].ok) {
+            std::printf("%s\n%s\n\n", entries[i].id.c_str(), out[i].text.c_str());
+          }
+        }
+      }
+      std::fprintf(stderr, "described %zu of %zu structures (%zu failed, %.2f%%)\n", total - failed, total, failed,
+                   total ? 100.0 * failed / total : 0.0);
+      return failed == total && total > 0 ? 1 : 0;
+    };
+  });
+}
+
+}  // namespace cast::cli

@@ -1,0 +1,505 @@
+#include "text/describer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <set>
+
+#include "crystal/elements.hpp"
+#include "crystal/neighbors.hpp"
+#include "crystal/symmetry.hpp"
+
+namespace cast::text {
+
+namespace {
+
+const char* kOnes[] = {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                       "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+                       "eighteen", "nineteen"};
+const char* kTens[] = {"", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"};
+
+std::string number_word(int n) {
+  if (n < 20) return kOnes[n];
+  if (n < 100) return std::string(kTens[n / 10]) + (n % 10 ? std::string("-") + kOnes[n % 10] : "");
+  return std::to_string(n);
+}
+
+std::string ordinal_word(int n) {
+  static const char* w[] = {"zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+                            "ninth", "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth",
+                            "sixteenth", "seventeenth", "eighteenth", "nineteenth", "twentieth"};
+  if (n <= 20) return w[n];
+  const char* suffix = (n % 10 == 1 && n % 100 != 11) ? "st" : (n % 10 == 2 && n % 100 != 12) ? "nd"
+                       : (n % 10 == 3 && n % 100 != 13) ? "rd" : "th";
+  return std::to_string(n) + suffix;
+}
+
+const char* kSub[] = {"₀", "₁", "₂", "₃", "₄", "₅", "₆", "₇", "₈", "₉"};
+const char* kSup[] = {"⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"};
+
+std::string subscript_digits(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c >= '0' && c <= '9') out += kSub[c - '0'];
+    else out += c;
+  }
+  return out;
+}
+
+// "P2_1/c" -> "P2₁/c", "P-1" -> "P̅1" (a combining overline, as the Materials Project serves).
+std::string mp_spacegroup(const std::string& hm) {
+  std::string out;
+  for (std::size_t i = 0; i < hm.size(); ++i) {
+    if (hm[i] == '_' && i + 1 < hm.size() && std::isdigit(static_cast<unsigned char>(hm[i + 1]))) {
+      out += kSub[hm[i + 1] - '0'];
+      ++i;
+    } else if (hm[i] == '-') {
+      out += "\u0305";
+    } else {
+      out += hm[i];
+    }
+  }
+  return out;
+}
+
+std::string format_length(double d, int decimals) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, d);
+  return buf;
+}
+
+struct Bond {
+  int site;
+  std::array<int, 3> image;
+  double distance;
+  Vec3 offset;  // centre minus neighbour, cartesian
+};
+
+struct SiteInfo {
+  int Z = 0, ox = 0, orbit = 0, label = 0;  // label: 1-based index among the element's orbits
+  std::vector<Bond> bonds;
+  std::string geometry;      // "octahedral", "6-coordinate", ...
+  std::string polyhedron;    // "octahedra" etc. when it forms one, else empty
+  bool distorted = false;
+};
+
+std::string charge_string(int ox, DescriptionStyle style) {
+  if (ox == 0) return "";
+  const int a = std::abs(ox);
+  if (style == DescriptionStyle::Mp) {
+    std::string s;
+    for (char c : std::to_string(a)) s += kSup[c - '0'];
+    return s + (ox > 0 ? "⁺" : "⁻");
+  }
+  return std::to_string(a) + (ox > 0 ? "+" : "-");
+}
+
+// Geometry from the coordination number and bond angles.
+std::pair<std::string, bool> geometry_of(const std::vector<Bond>& bonds) {
+  const int cn = static_cast<int>(bonds.size());
+  std::vector<double> angles;
+  for (int i = 0; i < cn; ++i)
+    for (int j = i + 1; j < cn; ++j) {
+      const Vec3& a = bonds[static_cast<std::size_t>(i)].offset;
+      const Vec3& b = bonds[static_cast<std::size_t>(j)].offset;
+      double c = (a[0] * b[0] + a[1] * b[1] + a[2] * b[2]) /
+                 (bonds[static_cast<std::size_t>(i)].distance * bonds[static_cast<std::size_t>(j)].distance);
+      angles.push_back(std::acos(std::max(-1.0, std::min(1.0, c))) * 180.0 / M_PI);
+    }
+  auto count_above = [&](double t) { return static_cast<int>(std::count_if(angles.begin(), angles.end(), [&](double x) { return x >= t; })); };
+  // Distortion: spread of bond lengths relative to their mean.
+  double dmin = 1e9, dmax = 0;
+  for (const auto& b : bonds) { dmin = std::min(dmin, b.distance); dmax = std::max(dmax, b.distance); }
+  const bool spread = cn > 0 && (dmax - dmin) / dmin > 0.12;
+  const int trans = count_above(155.0);
+  switch (cn) {
+    case 1: return {"single-bond", false};
+    case 2: {
+      double a = angles[0];
+      if (a >= 165) return {"linear", false};
+      if (a >= 135) return {"bent 150 degrees", false};
+      if (a >= 112) return {"bent 120 degrees", false};
+      return {"water-like", false};
+    }
+    case 3: {
+      double sum = angles[0] + angles[1] + angles[2];
+      if (count_above(165.0) == 1) return {"T-shaped", false};
+      if (sum > 350) return {"trigonal planar", false};
+      return {"trigonal non-coplanar", false};
+    }
+    case 4: {
+      if (trans >= 2) return {"square co-planar", spread};
+      if (trans == 1) return {"see-saw-like", false};
+      bool tet = std::all_of(angles.begin(), angles.end(), [](double x) { return x > 90 && x < 135; });
+      if (tet) return {"tetrahedral", spread || std::any_of(angles.begin(), angles.end(), [](double x) { return std::fabs(x - 109.47) > 15; })};
+      return {"trigonal pyramidal", false};
+    }
+    case 5:
+      if (trans >= 2) return {"square pyramidal", spread};
+      if (trans == 1) return {"trigonal bipyramidal", spread};
+      return {"5-coordinate", false};
+    case 6:
+      if (trans >= 3) return {"octahedral", spread || count_above(170.0) < 3};
+      if (trans == 0 && count_above(120.0) >= 3) return {"trigonal prismatic", false};
+      if (trans == 2) return {"octahedral", true};
+      return {"6-coordinate", false};
+    case 7:
+      if (trans >= 1 && trans <= 2) return {"pentagonal bipyramidal", true};
+      return {"7-coordinate", false};
+    case 8:
+      if (trans >= 4) return {"body-centered cubic", spread};
+      return {"8-coordinate", false};
+    case 12:
+      if (trans >= 6) return {"cuboctahedral", spread};
+      return {"12-coordinate", false};
+    default: return {std::to_string(cn) + "-coordinate", false};
+  }
+}
+
+std::string polyhedron_of(const std::string& geometry, bool plural) {
+  static const std::map<std::string, std::pair<const char*, const char*>> names = {
+      {"tetrahedral", {"tetrahedron", "tetrahedra"}},
+      {"square pyramidal", {"square pyramid", "square pyramids"}},
+      {"trigonal bipyramidal", {"trigonal bipyramid", "trigonal bipyramids"}},
+      {"octahedral", {"octahedron", "octahedra"}},
+      {"pentagonal bipyramidal", {"pentagonal bipyramid", "pentagonal bipyramids"}},
+      {"cuboctahedral", {"cuboctahedron", "cuboctahedra"}},
+      {"body-centered cubic", {"cube", "cubes"}},
+      {"trigonal prismatic", {"trigonal prism", "trigonal prisms"}},
+  };
+  auto it = names.find(geometry);
+  if (it == names.end()) return {};
+  return plural ? it->second.second : it->second.first;
+}
+
+}  // namespace
+
+std::vector<int> guess_oxidation_states(const Structure& s) {
+  std::map<int, int> count;
+  for (const auto& site : s.sites) ++count[site.Z];
+  std::vector<int> Zs;
+  for (const auto& [Z, n] : count) Zs.push_back(Z);
+  std::vector<int> out(s.sites.size(), 0);
+  if (Zs.size() < 2) return out;
+  // Candidates: ICSD states (most common first), then pymatgen's common states.
+  std::vector<std::vector<int>> cand;
+  for (int Z : Zs) {
+    std::vector<int> c = element(Z).icsd_oxidation_states;
+    for (int v : element(Z).common_oxidation_states)
+      if (std::find(c.begin(), c.end(), v) == c.end()) c.push_back(v);
+    if (c.empty()) return out;
+    cand.push_back(c);
+  }
+  std::vector<int> pick(Zs.size(), 0), best;
+  long best_score = -1;
+  std::function<void(std::size_t, long, int)> rec = [&](std::size_t k, long charge, int score) {
+    if (k == Zs.size()) {
+      if (charge == 0 && (best_score < 0 || score < best_score)) {
+        best_score = score;
+        best = pick;
+      }
+      return;
+    }
+    for (std::size_t c = 0; c < cand[k].size(); ++c) {
+      pick[k] = cand[k][c];
+      rec(k + 1, charge + static_cast<long>(count[Zs[k]]) * pick[k], score + static_cast<int>(c));
+    }
+  };
+  long combos = 1;
+  for (const auto& c : cand) combos *= static_cast<long>(c.size());
+  if (combos > 200000) return out;
+  rec(0, 0, 0);
+  if (best.empty()) return out;
+  // The most electronegative element must carry a negative state, the least a positive one.
+  std::map<int, int> ox;
+  for (std::size_t k = 0; k < Zs.size(); ++k) ox[Zs[k]] = best[k];
+  for (std::size_t i = 0; i < s.sites.size(); ++i) out[i] = ox[s.sites[i].Z];
+  return out;
+}
+
+Description describe_structure(const Structure& s, const DescriberOptions& opt) {
+  Description d;
+  if (s.sites.empty()) { d.reason = "no sites"; return d; }
+  if (s.sites.size() > opt.max_sites) {
+    d.reason = std::to_string(s.sites.size()) + " sites exceed the describer's limit of " + std::to_string(opt.max_sites);
+    return d;
+  }
+  if (s.has_partial_occupancy()) { d.reason = "partial occupancy (disordered structure)"; return d; }
+  if (!(std::fabs(s.lattice.volume()) > 1e-6)) { d.reason = "zero cell volume"; return d; }
+  for (const auto& site : s.sites)
+    if (is_noble_gas(site.Z)) { d.reason = std::string("noble gas ") + element(site.Z).symbol + " (no bonding model)"; return d; }
+  const bool mp = opt.style == DescriptionStyle::Mp;
+  const std::size_t n = s.sites.size();
+
+  SymmetryOptions so;
+  so.fast = true;
+  SymmetryInfo sym = analyze_symmetry(s, so);
+  std::vector<int> ox = opt.oxidation_states ? guess_oxidation_states(s) : std::vector<int>(n, 0);
+  const bool ionic = std::any_of(ox.begin(), ox.end(), [](int v) { return v < 0; });
+
+  // Bonding.
+  std::vector<SiteInfo> info(n);
+  double rmax = 0;
+  for (const auto& site : s.sites) rmax = std::max(rmax, element(site.Z).covalent_radius);
+  for (std::size_t i = 0; i < n; ++i) {
+    SiteInfo& si = info[i];
+    si.Z = s.sites[i].Z;
+    si.ox = ox[i];
+    si.orbit = sym.equivalent_atoms[i];
+    const double ri = std::isnan(element(si.Z).covalent_radius) ? 1.5 : element(si.Z).covalent_radius;
+    const double reach = (1.0 + opt.bond_tolerance) * (ri + (rmax > 0 ? rmax : 1.5));
+    auto nb = neighbors_within(s, i, std::max(reach, 4.0));
+    std::vector<Neighbor> cand;
+    for (const auto& x : nb) {
+      if (ionic && si.ox * ox[static_cast<std::size_t>(x.site)] >= 0) continue;
+      cand.push_back(x);
+    }
+    if (cand.empty()) cand = nb;  // isolated in the ionic picture: fall back to all atoms
+    if (cand.empty()) {
+      auto k = k_nearest_neighbors(s, i);
+      cand.assign(k.begin(), k.end());
+    }
+    const double dmin = cand.empty() ? 0 : cand.front().distance;
+    for (const auto& x : cand) {
+      const double rj = element(s.sites[static_cast<std::size_t>(x.site)].Z).covalent_radius;
+      const double rsum = ri + (std::isnan(rj) ? 1.5 : rj);
+      const bool ok = ionic ? (x.distance <= (1.0 + opt.bond_tolerance) * rsum && x.distance <= 1.35 * dmin)
+                            : x.distance <= 1.15 * dmin;
+      if (ok || x.distance <= dmin + 1e-6) si.bonds.push_back({x.site, x.image, x.distance, x.offset});
+    }
+  }
+  // A bond seen from one side is a bond from the other: add the reverse of every bond.
+  for (std::size_t i = 0; i < n; ++i) {
+    for (const auto& bnd : std::vector<Bond>(info[i].bonds)) {
+      auto& other = info[static_cast<std::size_t>(bnd.site)].bonds;
+      std::array<int, 3> back{-bnd.image[0], -bnd.image[1], -bnd.image[2]};
+      bool present = std::any_of(other.begin(), other.end(), [&](const Bond& x) {
+        return x.site == static_cast<int>(i) && x.image == back;
+      });
+      if (!present)
+        other.push_back({static_cast<int>(i), back, bnd.distance, {-bnd.offset[0], -bnd.offset[1], -bnd.offset[2]}});
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    SiteInfo& si = info[i];
+    std::sort(si.bonds.begin(), si.bonds.end(), [](const Bond& x, const Bond& y) { return x.distance < y.distance; });
+    auto [geometry, distorted] = geometry_of(si.bonds);
+    si.geometry = geometry;
+    si.distorted = distorted;
+    const bool all_anions = ionic && si.ox > 0;
+    if (all_anions && si.bonds.size() >= 4) si.polyhedron = polyhedron_of(si.geometry, true);
+  }
+
+  // Labels: per element, orbits numbered in order of their representative.
+  std::map<int, std::vector<int>> orbits_of;  // Z -> representatives
+  for (std::size_t i = 0; i < n; ++i)
+    if (sym.equivalent_atoms[i] == static_cast<int>(i)) orbits_of[s.sites[i].Z].push_back(static_cast<int>(i));
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& reps = orbits_of[info[i].Z];
+    info[i].label = static_cast<int>(std::find(reps.begin(), reps.end(), info[i].orbit) - reps.begin()) + 1;
+  }
+
+  auto site_name = [&](std::size_t i, bool with_label) {
+    std::string name = element(info[i].Z).symbol;
+    if (!mp && with_label) name += "(" + std::to_string(info[i].label) + ")";
+    return name + charge_string(info[i].ox, opt.style);
+  };
+  auto plain_name = [&](std::size_t i) {
+    std::string name = element(info[i].Z).symbol;
+    if (!mp) name += "(" + std::to_string(info[i].label) + ")";
+    return name;
+  };
+  auto poly_formula = [&](std::size_t i, bool label = true) {
+    std::map<int, int> lig;
+    for (const auto& b : info[i].bonds) ++lig[s.sites[static_cast<std::size_t>(b.site)].Z];
+    std::vector<std::pair<int, int>> v(lig.begin(), lig.end());
+    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+      double xa = element(a.first).electronegativity, xb = element(b.first).electronegativity;
+      return xa < xb;
+    });
+    std::string f = (mp || !label) ? element(info[i].Z).symbol : plain_name(i);
+    for (const auto& [Z, c] : v) f += std::string(element(Z).symbol) + (c > 1 ? std::to_string(c) : "");
+    return mp ? subscript_digits(f) : f;
+  };
+
+  std::vector<std::string> sentences;
+  // 1. Formula and space group.
+  std::string formula = reduced_formula(s);
+  std::string sg = mp ? mp_spacegroup(sym.symbol) : sym.symbol;
+  sentences.push_back((mp ? subscript_digits(formula) : formula) + " crystallizes in the " + sym.crystal_system + " " +
+                      sg + " space group.");
+
+  // Element order: ascending electronegativity, as in the formula.
+  std::vector<int> elements;
+  for (const auto& [Z, reps] : orbits_of) elements.push_back(Z);
+  std::sort(elements.begin(), elements.end(), [](int a, int b) {
+    double xa = element(a).electronegativity, xb = element(b).electronegativity;
+    if (std::isnan(xa)) xa = 10;
+    if (std::isnan(xb)) xb = 10;
+    return xa != xb ? xa < xb : a < b;
+  });
+
+  std::set<std::pair<int, int>> described;  // orbit pairs whose bond lengths were given
+  for (int Z : elements) {
+    const auto& reps = orbits_of[Z];
+    const std::size_t r0 = static_cast<std::size_t>(reps[0]);
+    std::string el = site_name(r0, false);
+    if (reps.size() > 1)
+      sentences.push_back("There are " + number_word(static_cast<int>(reps.size())) + " inequivalent " + el + " sites.");
+    for (std::size_t k = 0; k < reps.size(); ++k) {
+      const std::size_t i = static_cast<std::size_t>(reps[k]);
+      const SiteInfo& si = info[i];
+      std::string head = reps.size() > 1 ? "In the " + ordinal_word(static_cast<int>(k + 1)) + " " + el + " site, " : "";
+      // Neighbours grouped by element (equivalent when one orbit).
+      std::map<int, std::vector<const Bond*>> by_el;
+      for (const auto& b : si.bonds) by_el[s.sites[static_cast<std::size_t>(b.site)].Z].push_back(&b);
+      std::vector<int> nel;
+      for (const auto& [z, v] : by_el) nel.push_back(z);
+      std::sort(nel.begin(), nel.end(), [](int a, int b) { return element(a).electronegativity < element(b).electronegativity; });
+      std::vector<std::string> parts;
+      int last_count = 0;
+      for (int z : nel) {
+        const auto& v = by_el[z];
+        std::set<int> orbits;
+        for (auto* b : v) orbits.insert(info[static_cast<std::size_t>(b->site)].orbit);
+        const std::size_t j = static_cast<std::size_t>(v[0]->site);
+        std::string what = number_word(static_cast<int>(v.size())) + (orbits.size() == 1 && v.size() > 1 ? " equivalent " : " ") +
+                           site_name(j, orbits.size() == 1);
+        parts.push_back(what);
+        last_count = static_cast<int>(v.size());
+      }
+      std::string list;
+      for (std::size_t p = 0; p < parts.size(); ++p)
+        list += (p == 0 ? "" : (p + 1 == parts.size() ? (parts.size() > 2 ? ", and " : " and ") : ", ")) + parts[p];
+      list += last_count == 1 ? " atom" : " atoms";
+      std::string sentence = head + (head.empty() ? "" : "") + site_name(i, true);
+      if (!si.polyhedron.empty()) {
+        sentence += " is bonded to " + list + " to form ";
+        const std::string centre_poly = (si.distorted ? "distorted " : "") + poly_formula(i, false) + " " + si.polyhedron;
+        // Sharing with other cation polyhedra: shared ligands (site, absolute image) per neighbour polyhedron.
+        std::map<std::pair<int, std::array<int, 3>>, int> shared;  // (cation site, its image) -> shared ligands
+        std::vector<double> tilts;
+        for (const auto& b : si.bonds) {
+          const std::size_t a = static_cast<std::size_t>(b.site);
+          for (const auto& c : info[a].bonds) {  // cations around the ligand (ligand at image b.image)
+            const std::size_t m = static_cast<std::size_t>(c.site);
+            if (info[m].polyhedron.empty()) continue;
+            std::array<int, 3> img{b.image[0] + c.image[0], b.image[1] + c.image[1], b.image[2] + c.image[2]};
+            if (m == i && img == std::array<int, 3>{0, 0, 0}) continue;
+            ++shared[{static_cast<int>(m), img}];
+          }
+        }
+        std::map<std::tuple<int, std::string, std::string>, std::pair<int, std::set<int>>> groups;  // (kind, formula, poly) -> count, orbits
+        for (const auto& [key, cnt] : shared) {
+          const std::size_t m = static_cast<std::size_t>(key.first);
+          const int kind = cnt == 1 ? 0 : cnt == 2 ? 1 : 2;
+          auto& g = groups[{kind, poly_formula(m), info[m].polyhedron}];
+          ++g.first;
+          g.second.insert(info[m].orbit);
+          if (kind == 0 && si.polyhedron == "octahedra" && info[m].polyhedron == "octahedra") {
+            // Tilt: 180 minus the centre-ligand-centre angle at the shared corner.
+            for (const auto& b : si.bonds)
+              for (const auto& c : info[static_cast<std::size_t>(b.site)].bonds) {
+                std::array<int, 3> img{b.image[0] + c.image[0], b.image[1] + c.image[1], b.image[2] + c.image[2]};
+                if (static_cast<std::size_t>(c.site) != m || img != key.second) continue;
+                // Vectors from the ligand to both centres.
+                Vec3 u = b.offset, w{-c.offset[0], -c.offset[1], -c.offset[2]};  // centre - ligand, m - ligand
+                double cosang = (u[0] * w[0] + u[1] * w[1] + u[2] * w[2]) / (b.distance * c.distance);
+                tilts.push_back(180.0 - std::acos(std::max(-1.0, std::min(1.0, cosang))) * 180.0 / M_PI);
+              }
+          }
+        }
+        static const char* kinds[3][2] = {{"corner", "corners"}, {"edge", "edges"}, {"face", "faces"}};
+        bool only_self = !groups.empty();
+        std::set<int> kinds_seen;
+        for (const auto& [key, g] : groups) {
+          kinds_seen.insert(std::get<0>(key));
+          if (g.second.size() != 1 || *g.second.begin() != si.orbit) only_self = false;
+        }
+        std::vector<std::string> shares;
+        for (const auto& [key, g] : groups) {
+          const auto& [kind, pf, poly] = key;
+          if (g.first == 1) {
+            // The Materials Project's texts carry robocrys's old " a cornercorner" wording.
+            const std::size_t m = static_cast<std::size_t>(*g.second.begin());
+            const std::string one = polyhedron_of(info[m].geometry, false);
+            const std::string art = kind == 1 ? "an " : "a ";
+            shares.push_back(mp ? " " + art + kinds[kind][0] + kinds[kind][0] + " with one " + pf + " " + one
+                                : art + kinds[kind][0] + " with one " + pf + " " + one);
+          } else {
+            shares.push_back(std::string(kinds[kind][1]) + " with " + number_word(g.first) +
+                             (g.second.size() == 1 ? " equivalent " : " ") + pf + " " + poly);
+          }
+        }
+        if (only_self) {
+          // robocrys: "a mixture of edge and corner-sharing SnO6 octahedra" / "corner-sharing ...".
+          std::vector<std::string> ks;
+          for (int k : {1, 0, 2}) if (kinds_seen.count(k)) ks.push_back(kinds[k][0]);
+          std::string kind_list;
+          for (std::size_t p = 0; p < ks.size(); ++p)
+            kind_list += (p == 0 ? "" : (p + 1 == ks.size() ? " and " : ", ")) + ks[p];
+          sentence += (ks.size() > 1 ? "a mixture of " : "") + kind_list + "-sharing " + centre_poly;
+          shares.clear();
+        } else {
+          sentence += centre_poly;
+        }
+        if (!shares.empty()) {
+          sentence += " that share ";
+          for (std::size_t p = 0; p < shares.size(); ++p)
+            sentence += (p == 0 ? "" : (p + 1 == shares.size() ? (shares.size() > 2 ? ", and " : " and ") : ", ")) + shares[p];
+        }
+        sentence += ".";
+        sentences.push_back(sentence);
+        if (!tilts.empty()) {
+          const int lo = static_cast<int>(std::lround(*std::min_element(tilts.begin(), tilts.end())));
+          const int hi = static_cast<int>(std::lround(*std::max_element(tilts.begin(), tilts.end())));
+          if (hi == 0) sentences.push_back("The corner-sharing octahedra are not tilted.");
+          else if (lo == hi) sentences.push_back("The corner-sharing octahedral tilt angles are " + std::to_string(lo) + "°.");
+          else sentences.push_back("The corner-sharing octahedral tilt angles range from " + std::to_string(lo) + "-" +
+                                   std::to_string(hi) + "°.");
+        }
+      } else {
+        sentence += " is bonded in " + std::string(si.distorted ? "a distorted " : (si.geometry[0] == 'o' ? "an " : "a ")) +
+                    si.geometry + " geometry to " + list + ".";
+        sentences.push_back(sentence);
+      }
+      // Bond lengths, per neighbour element; each pair of orbits described once.
+      for (int z : nel) {
+        const auto& v = by_el[z];
+        std::set<int> orbs;
+        for (auto* b : v) orbs.insert(info[static_cast<std::size_t>(b->site)].orbit);
+        bool seen = true;
+        for (int o : orbs) seen = seen && described.count({std::min(o, si.orbit), std::max(o, si.orbit)});
+        if (seen) continue;
+        for (int o : orbs) described.insert({std::min(o, si.orbit), std::max(o, si.orbit)});
+        std::vector<double> ds;
+        for (auto* b : v) ds.push_back(b->distance);
+        std::sort(ds.begin(), ds.end());
+        const std::string pair = plain_name(i) + "-" + (mp ? std::string(element(z).symbol)
+                                                            : plain_name(static_cast<std::size_t>(v[0]->site)));
+        const std::string lo = format_length(ds.front(), opt.decimals), hi = format_length(ds.back(), opt.decimals);
+        if (ds.size() == 1) sentences.push_back("The " + pair + " bond length is " + lo + " Å.");
+        else if (lo == hi) sentences.push_back(std::string(ds.size() == 2 ? "Both " : "All ") + pair + " bond lengths are " + lo + " Å.");
+        else {
+          std::size_t nshort = 0;
+          for (double x : ds) nshort += format_length(x, opt.decimals) == lo;
+          std::size_t nlong = 0;
+          for (double x : ds) nlong += format_length(x, opt.decimals) == hi;
+          if (nshort + nlong == ds.size())
+            sentences.push_back("There " + std::string(nshort == 1 ? "is " : "are ") + number_word(static_cast<int>(nshort)) +
+                                " shorter (" + lo + " Å) and " + number_word(static_cast<int>(nlong)) + " longer (" + hi +
+                                " Å) " + pair + " bond length" + (nlong == 1 ? "." : "s."));
+          else
+            sentences.push_back("There are a spread of " + pair + " bond distances ranging from " + lo + "-" + hi + " Å.");
+        }
+      }
+    }
+  }
+  for (std::size_t k = 0; k < sentences.size(); ++k) d.text += (k ? " " : "") + sentences[k];
+  d.ok = true;
+  return d;
+}
+
+}  // namespace cast::text
