@@ -18,7 +18,9 @@ struct PrepareArgs {
   std::string task, source, cache_dir, on_error = "skip";
   std::size_t limit = 0;
   unsigned threads = 0;
-  bool rebuild = false, no_filters = false, no_cache = false, quiet = false;
+  bool rebuild = false, no_filters = false, no_cache = false, quiet = false, no_describe = false;
+  std::string vocab;
+  std::size_t max_tokens = 512;
   std::uint64_t split_seed = 42;
 };
 
@@ -44,12 +46,12 @@ void print_table2(const Dataset& d) {
   std::printf("|---|---|---|---|---|---|---|---|\n");
   for (const char* k : {"train", "val", "test", "val+test"}) {
     const auto& s = st[k];
-    char tokens[64] = "n/a (no text yet)";
-    char text[32] = "n/a";
-    if (s.text_rate > 0) {
-      std::snprintf(text, sizeof text, "%.1f%%", 100.0 * s.text_rate);
-      if (s.tokens_mean > 0) std::snprintf(tokens, sizeof tokens, "%.2f (%.2f)", s.tokens_mean, s.tokens_std);
-    }
+    char tokens[96] = "n/a (pass --vocab)";
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f%%", 100.0 * s.text_rate);
+    if (s.tokens_mean > 0)
+      std::snprintf(tokens, sizeof tokens, "%.2f (%.2f), %.1f%% > %zu", s.tokens_mean, s.tokens_std,
+                    100.0 * s.truncated_rate, d.max_tokens);
     std::printf("| %s | %zu | %.2f (%.2f) | %.2f (%.2f) | %.1f | %s | %s | %.2f (%.2f) |\n", k, s.n,
                 s.nodes_mean, s.nodes_std, s.sites_mean, s.sites_std, s.edges_mean, tokens, text,
                 s.y_mean, s.y_std);
@@ -63,6 +65,8 @@ void print_removals(const Dataset& d) {
               d.records.size(), removed);
   for (const auto& [k, v] : d.removed) std::printf("  removed %6zu  %s\n", v, k.c_str());
   for (const auto& [k, v] : d.target_fields) std::printf("  target from %s: %zu\n", k.c_str(), v);
+  for (const auto& [k, v] : d.text_failures)
+    std::printf("  no text (gets [CLS] only) %6zu  %s\n", v, k.c_str());
   std::printf("  split: train %zu, val %zu, test %zu\n", d.count(Split::Train), d.count(Split::Val),
               d.count(Split::Test));
 }
@@ -97,6 +101,9 @@ void register_data(CLI::App& app, Action& action) {
   prep->add_flag("--no-filters", pa->no_filters, "Skip the paper's filters (keep every readable entry)");
   prep->add_option("--split-seed", pa->split_seed, "Seed of the frozen 80/10/10 split")->capture_default_str();
   prep->add_flag("-q,--quiet", pa->quiet, "No progress bars");
+  prep->add_flag("--no-describe", pa->no_describe, "Do not describe structures whose source has no description");
+  prep->add_option("--vocab", pa->vocab, "Tokenise the texts with this vocab.txt (Table 2's token statistics)");
+  prep->add_option("--max-tokens", pa->max_tokens, "Truncate token ids at this length")->capture_default_str();
   prep->callback([pa, &action] {
     action = [pa] {
       PrepareOptions o;
@@ -113,6 +120,9 @@ void register_data(CLI::App& app, Action& action) {
       o.filters.paper_filters = !pa->no_filters;
       o.split.seed = pa->split_seed;
       o.progress = !pa->quiet;
+      o.describe = !pa->no_describe;
+      o.vocab = pa->vocab;
+      o.max_tokens = pa->max_tokens;
       bool cached = false;
       Dataset d = prepare_dataset(o, &cached);
       print_removals(d);

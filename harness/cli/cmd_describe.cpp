@@ -7,6 +7,9 @@
 #include "common/progress.hpp"
 #include "crystal/readers.hpp"
 #include "text/describer.hpp"
+#include "text/description_check.hpp"
+#include "text/wordpiece.hpp"
+#include <algorithm>
 
 namespace cast::cli {
 
@@ -14,7 +17,8 @@ namespace {
 struct DescribeArgs {
   std::vector<std::string> files;
   std::string style = "mp";
-  bool json = false, no_oxidation = false, quiet = false;
+  bool json = false, no_oxidation = false, quiet = false, check = false;
+  std::string vocab;
   std::size_t limit = 0;
   unsigned threads = 0;
 };
@@ -31,12 +35,21 @@ void register_describe(CLI::App& app, Action& action) {
   cmd->add_option("--limit", a->limit, "First N entries of each file");
   cmd->add_option("--threads", a->threads, "Worker threads (0 = all cores)");
   cmd->add_flag("-q,--quiet", a->quiet, "No progress bar");
+  cmd->add_flag("--check", a->check,
+                "Compare with each entry's own 'description' (e.g. Materials Project texts) fact by fact and print the rates");
+  cmd->add_option("--vocab", a->vocab, "With --check: a vocab.txt to compare token counts (ours / reference)");
   cmd->callback([a, &action] {
     action = [a] {
       text::DescriberOptions o;
       o.style = a->style == "mp" ? text::DescriptionStyle::Mp : text::DescriptionStyle::Ascii;
       o.oxidation_states = !a->no_oxidation;
       std::size_t total = 0, failed = 0;
+      text::FactScores scores;
+      std::vector<double> token_ratio;
+      std::unique_ptr<text::BertTokenizer> tokenizer;
+      if (!a->vocab.empty())
+        tokenizer = std::make_unique<text::BertTokenizer>(std::make_shared<const text::Vocab>(text::Vocab::from_file(a->vocab)));
+      std::size_t compared = 0;
       for (const auto& f : a->files) {
         ReadOptions ro;
         ro.limit = a->limit;
@@ -54,6 +67,18 @@ void register_describe(CLI::App& app, Action& action) {
             ++failed;
             if (!a->json) std::fprintf(stderr, "ERROR: %s: entry '%s': %s\n", entries[i].where.c_str(), entries[i].id.c_str(), out[i].reason.c_str());
           }
+          auto ref = entries[i].texts.find("description");
+          if (a->check && out[i].ok && ref != entries[i].texts.end()) {
+            scores.add(text::extract_facts(out[i].text), text::extract_facts(ref->second));
+            ++compared;
+            if (tokenizer) {
+              double ours = static_cast<double>(tokenizer->encode(out[i].text, 0).ids.size());
+              double theirs = static_cast<double>(tokenizer->encode(ref->second, 0).ids.size());
+              token_ratio.push_back(ours / theirs);
+            }
+            continue;
+          }
+          if (a->check) continue;
           if (a->json) {
             nlohmann::json j = {{"material_id", entries[i].id}};
             if (out[i].ok) j["description"] = out[i].text;
@@ -62,6 +87,16 @@ void register_describe(CLI::App& app, Action& action) {
           } else if (out[i].ok) {
             std::printf("%s\n%s\n\n", entries[i].id.c_str(), out[i].text.c_str());
           }
+        }
+      }
+      if (a->check) {
+        std::printf("compared %zu descriptions with the reference texts\n", compared);
+        for (const auto& [k, v] : scores.counts)
+          std::printf("  %-28s %6.1f%%  (%.0f / %.0f)\n", k.c_str(), 100.0 * scores.rate(k), v.first, v.second);
+        if (!token_ratio.empty()) {
+          std::sort(token_ratio.begin(), token_ratio.end());
+          std::printf("  %-28s %6.3f  (median of ours / reference, %zu texts)\n", "token count ratio",
+                      token_ratio[token_ratio.size() / 2], token_ratio.size());
         }
       }
       std::fprintf(stderr, "described %zu of %zu structures (%zu failed, %.2f%%)\n", total - failed, total, failed,

@@ -109,7 +109,7 @@ double electronegativity_key(int Z) {
   return std::isnan(x) ? 1e9 : x;  // pymatgen has no X for He, Ne, Ar: sort them last
 }
 
-std::string reduce(std::vector<std::pair<int, double>> amounts) {
+std::string reduce(std::vector<std::pair<int, double>> amounts, bool iupac = false) {
   std::sort(amounts.begin(), amounts.end(), [](const auto& a, const auto& b) {
     double xa = electronegativity_key(a.first), xb = electronegativity_key(b.first);
     if (xa != xb) return xa < xb;
@@ -150,6 +150,12 @@ std::string reduce(std::vector<std::pair<int, double>> amounts) {
       amounts.resize(n - 2);
     }
   }
+  if (iupac)  // pymatgen: polyanions from electronegativity, the rest in IUPAC order
+    std::sort(amounts.begin(), amounts.end(), [](const auto& a, const auto& b) {
+      return element(a.first).iupac_order != element(b.first).iupac_order
+                 ? element(a.first).iupac_order < element(b.first).iupac_order
+                 : std::string(element(a.first).symbol) < element(b.first).symbol;
+    });
   std::string out;
   for (const auto& a : amounts) out += element(a.first).symbol + format_amount(a.second / factor);
   return out + poly;
@@ -163,6 +169,15 @@ std::string reduced_formula(const Structure& s) {
     for (const auto& sp : site.species) amt[sp.Z] += sp.occupancy;
   }
   return reduce({amt.begin(), amt.end()});
+}
+
+std::string iupac_formula(const Structure& s) {
+  std::map<int, double> amt;
+  for (const auto& site : s.sites) {
+    if (site.species.empty()) amt[site.Z] += 1.0;
+    for (const auto& sp : site.species) amt[sp.Z] += sp.occupancy;
+  }
+  return reduce({amt.begin(), amt.end()}, true);
 }
 
 std::string structure_problem(const Structure& s, double min_distance) {

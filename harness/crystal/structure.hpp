@@ -55,6 +55,10 @@ struct Structure {
 // electronegativity, gcd-reduced, trailing polyanion grouped: "LiFe3P3(HO6)2", "Ba(AlTe2)2".
 std::string reduced_formula(const Structure& s);
 
+// pymatgen's get_reduced_formula_and_factor(iupac_ordering=True), as robocrys writes formulas:
+// the polyanion from electronegativities, the other elements in IUPAC order: "LiSn(PO3)4".
+std::string iupac_formula(const Structure& s);
+
 // Problems that make a structure unusable for a graph; empty string when fine.
 // Checks zero/negative volume and overlapping atoms (< min_distance Å, periodic images too).
 std::string structure_problem(const Structure& s, double min_distance = 0.5);

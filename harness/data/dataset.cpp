@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <mutex>
 #include <sstream>
 
@@ -13,8 +14,14 @@
 #include "common/file_io.hpp"
 #include "common/progress.hpp"
 #include "crystal/readers.hpp"
+#include "text/describer.hpp"
+#include "text/normalizer.hpp"
+#include "text/wordpiece.hpp"
 
 namespace cast {
+
+// Bumped whenever the describer's output changes, so cached texts are rebuilt.
+static const char* kDescriberVersion = "robocrys-cpp-1";
 
 std::size_t Dataset::count(Split s) const {
   std::size_t n = 0;
@@ -29,7 +36,9 @@ std::string settings_of(const PrepareOptions& opt) {
   os << "task=" << task_info(opt.task).name << " limit=" << opt.limit << " "
      << opt.graph.settings_string() << " " << opt.filters.settings_string()
      << " split_seed=" << opt.split.seed << " train=" << opt.split.train << " val=" << opt.split.val
-     << " min_distance=" << opt.min_distance << " format=" << kDatasetFormatVersion;
+     << " min_distance=" << opt.min_distance << " format=" << kDatasetFormatVersion
+     << " describe=" << opt.describe << " describer=" << kDescriberVersion << " max_tokens=" << opt.max_tokens
+     << " vocab=" << (opt.vocab.empty() ? std::string("none") : std::to_string(hash_file(opt.vocab)));
   return os.str();
 }
 std::string basename_no_ext(const std::string& p) {
@@ -98,12 +107,17 @@ Dataset prepare_dataset(const PrepareOptions& opt, bool* loaded_from_cache) {
   d.settings = settings_of(opt);
   d.key = key;
   d.entries_read = entries.size();
+  d.max_tokens = opt.max_tokens;
 
   // Per entry: a record, or a reason it was removed (bad input vs filter).
   std::vector<DatasetRecord> recs(entries.size());
   std::vector<std::string> reason(entries.size());
   std::vector<std::string> target_field(entries.size());
   std::vector<char> is_error(entries.size(), 0);
+  std::unique_ptr<text::BertTokenizer> tokenizer;
+  if (!opt.vocab.empty())
+    tokenizer = std::make_unique<text::BertTokenizer>(std::make_shared<const text::Vocab>(text::Vocab::from_file(opt.vocab)));
+  const text::TextNormalizer normalizer = text::TextNormalizer::builtin();
   std::atomic<bool> stop{false};
   Progress prog("featurize " + d.task, entries.size(), opt.progress);
   parallel_for(entries.size(), opt.threads, [&](std::size_t i) {
@@ -149,7 +163,29 @@ Dataset prepare_dataset(const PrepareOptions& opt, bool* loaded_from_cache) {
     r.spacegroup = f.symmetry.number;
     r.graph = std::move(f.graph);
     auto desc = e.texts.find("description");
-    if (desc != e.texts.end()) r.text = desc->second;
+    if (desc != e.texts.end() && !desc->second.empty()) {
+      r.text = desc->second;
+    } else if (opt.describe) {
+      text::Description td = text::describe_structure(e.structure);
+      if (td.ok) r.text = std::move(td.text);
+      else r.text_error = td.reason;
+    } else {
+      r.text_error = "no description in the source";
+    }
+    if (tokenizer && !r.text.empty()) {
+      try {
+        auto enc = tokenizer->encode(normalizer.normalize(r.text), 0);
+        r.token_count = static_cast<std::int32_t>(enc.ids.size());
+        if (enc.ids.size() > opt.max_tokens) {
+          enc.ids.resize(opt.max_tokens - 1);
+          enc.ids.push_back(tokenizer->vocab().sep_id);
+        }
+        r.token_ids = std::move(enc.ids);
+      } catch (const InputError& err) {
+        r.text_error = std::string("tokenizer: ") + err.what();
+        r.text.clear();
+      }
+    }
     e.structure = Structure();  // free memory early
   }, &prog);
 
@@ -160,6 +196,7 @@ Dataset prepare_dataset(const PrepareOptions& opt, bool* loaded_from_cache) {
     }
     if (recs[i].id.empty()) continue;
     ++d.target_fields[target_field[i]];
+    if (!recs[i].text_error.empty()) ++d.text_failures[recs[i].text_error];
     d.records.push_back(std::move(recs[i]));
   }
   if (!path.empty()) {
@@ -184,6 +221,9 @@ void save_dataset(const Dataset& d, const std::string& path) {
   for (const auto& [k, v] : d.removed) { w.put_string(k); w.put<std::uint64_t>(v); }
   w.put<std::uint32_t>(static_cast<std::uint32_t>(d.target_fields.size()));
   for (const auto& [k, v] : d.target_fields) { w.put_string(k); w.put<std::uint64_t>(v); }
+  w.put<std::uint32_t>(static_cast<std::uint32_t>(d.text_failures.size()));
+  for (const auto& [k, v] : d.text_failures) { w.put_string(k); w.put<std::uint64_t>(v); }
+  w.put<std::uint64_t>(d.max_tokens);
   w.put<std::uint64_t>(d.records.size());
   for (const auto& r : d.records) {
     w.put_string(r.id);
@@ -199,7 +239,9 @@ void save_dataset(const Dataset& d, const std::string& path) {
     w.put_vector(r.graph.edge_dst);
     w.put_vector(r.graph.edge_distance);
     w.put_string(r.text);
+    w.put_string(r.text_error);
     w.put_vector(r.token_ids);
+    w.put<std::int32_t>(r.token_count);
   }
   w.bytes().append("CASTEND\n");
   write_file_atomic(path, w.bytes());
@@ -229,6 +271,11 @@ Dataset load_dataset(const std::string& path) {
       std::string k = r.get_string();
       d.target_fields[k] = r.get<std::uint64_t>();
     }
+    for (auto k = r.get<std::uint32_t>(); k > 0; --k) {
+      std::string key = r.get_string();
+      d.text_failures[key] = r.get<std::uint64_t>();
+    }
+    d.max_tokens = r.get<std::uint64_t>();
     auto n = r.get<std::uint64_t>();
     if (n > bytes.size()) throw CorruptData("record count larger than the file");
     d.records.resize(n);
@@ -246,7 +293,9 @@ Dataset load_dataset(const std::string& path) {
       x.graph.edge_dst = r.get_vector<std::int32_t>();
       x.graph.edge_distance = r.get_vector<float>();
       x.text = r.get_string();
+      x.text_error = r.get_string();
       x.token_ids = r.get_vector<std::int32_t>();
+      x.token_count = r.get<std::int32_t>();
       if (x.graph.edge_src.size() != x.graph.edge_dst.size() ||
           x.graph.edge_src.size() != x.graph.edge_distance.size() ||
           x.graph.Z.size() != x.graph.multiplicity.size())
@@ -289,7 +338,9 @@ std::map<std::string, SplitStatistics> table2_statistics(const Dataset& d) {
     moments([](const DatasetRecord& r) { return static_cast<double>(r.graph.num_edges()); }, s.edges_mean, dummy);
     moments([](const DatasetRecord& r) { return r.target; }, s.y_mean, s.y_std);
     moments([](const DatasetRecord& r) { return r.text.empty() ? 0.0 : 1.0; }, s.text_rate, dummy);
-    moments([](const DatasetRecord& r) { return static_cast<double>(r.token_ids.size()); }, s.tokens_mean, s.tokens_std);
+    moments([](const DatasetRecord& r) { return static_cast<double>(r.token_count); }, s.tokens_mean, s.tokens_std);
+    const double maxt = static_cast<double>(d.max_tokens);
+    moments([maxt](const DatasetRecord& r) { return r.token_count > maxt ? 1.0 : 0.0; }, s.truncated_rate, dummy);
     out[k] = s;
   }
   return out;

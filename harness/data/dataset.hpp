@@ -14,7 +14,7 @@
 
 namespace cast {
 
-constexpr std::uint32_t kDatasetFormatVersion = 1;
+constexpr std::uint32_t kDatasetFormatVersion = 2;
 
 struct DatasetRecord {
   std::string id;
@@ -24,9 +24,12 @@ struct DatasetRecord {
   std::int32_t nsites = 0;
   std::int32_t spacegroup = 1;
   CrystalGraph graph;
-  // Text slots (filled by the describer / tokenizer; empty until then).
+  // Text: the source's description, else the describer's; empty when it failed (the model
+  // then gets [CLS] only, as in the paper) with text_error saying why.
   std::string text;
-  std::vector<std::int32_t> token_ids;
+  std::string text_error;
+  std::vector<std::int32_t> token_ids;  // with the dataset's vocabulary, truncated at max_tokens
+  std::int32_t token_count = 0;         // before truncation, [CLS] and [SEP] included
 };
 
 struct Dataset {
@@ -37,6 +40,8 @@ struct Dataset {
   std::size_t entries_read = 0;
   std::map<std::string, std::size_t> removed;  // reason -> count
   std::map<std::string, std::size_t> target_fields;  // field -> count
+  std::map<std::string, std::size_t> text_failures;  // reason -> count (those get [CLS] only)
+  std::size_t max_tokens = 512;
   std::vector<DatasetRecord> records;
   std::size_t count(Split s) const;
 };
@@ -56,6 +61,9 @@ struct PrepareOptions {
   FilterOptions filters;
   SplitOptions split;
   double min_distance = 0.5;   // Å; closer atoms make an entry invalid
+  bool describe = true;        // write a description when the source has none
+  std::string vocab;           // tokenise with this vocab.txt (empty: no tokens)
+  std::size_t max_tokens = 512;
 };
 
 // Reads, filters, splits and featurizes (or loads the cache when its key matches).
@@ -75,7 +83,8 @@ struct SplitStatistics {
   double edges_mean = 0;
   double y_mean = 0, y_std = 0;
   double text_rate = 0;                   // share with a non-empty description
-  double tokens_mean = 0, tokens_std = 0;
+  double tokens_mean = 0, tokens_std = 0; // untruncated token counts (0 without a vocab)
+  double truncated_rate = 0;              // share over max_tokens
 };
 // Keys "train", "val", "test", "val+test", "all".
 std::map<std::string, SplitStatistics> table2_statistics(const Dataset& d);

@@ -326,7 +326,7 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
 
   std::vector<std::string> sentences;
   // 1. Formula and space group.
-  std::string formula = reduced_formula(s);
+  std::string formula = iupac_formula(s);
   std::string sg = mp ? mp_spacegroup(sym.symbol) : sym.symbol;
   sentences.push_back((mp ? subscript_digits(formula) : formula) + " crystallizes in the " + sym.crystal_system + " " +
                       sg + " space group.");

@@ -1,0 +1,30 @@
+// Compares our descriptions with reference ones (e.g. the texts the Materials Project serves)
+// fact by fact, from the text alone: formula and space-group clause, crystal system,
+// coordination numbers, geometry and polyhedron names, connectivity words, bond lengths,
+// tilt angles and the number of inequivalent sites per element.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+namespace cast::text {
+
+struct DescriptionFacts {
+  std::string formula, crystal_system, spacegroup;
+  std::map<std::string, std::vector<int>> coordination;        // element -> CN per site
+  std::map<std::string, std::vector<std::string>> shapes;      // element -> geometry/polyhedron per site
+  std::map<std::string, std::vector<std::string>> connectivity;// element -> sorted words per site
+  std::vector<double> bond_lengths, tilt_angles;
+  std::map<std::string, int> inequivalent_sites;               // element -> count
+};
+
+DescriptionFacts extract_facts(const std::string& text);
+
+struct FactScores {
+  // matched / total for each fact kind, over all compared texts
+  std::map<std::string, std::pair<double, double>> counts;
+  void add(const DescriptionFacts& ours, const DescriptionFacts& ref);
+  double rate(const std::string& k) const;
+};
+
+}  // namespace cast::text

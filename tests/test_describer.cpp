@@ -1,0 +1,94 @@
+// The describer against robocrys's own example texts (SPEC §6.4) and its failure modes.
+#include <catch2/catch.hpp>
+
+#include "crystal/readers.hpp"
+#include "test_support.hpp"
+#include "text/describer.hpp"
+#include "text/description_check.hpp"
+
+using namespace cast;
+using namespace cast::text;
+using Catch::Matchers::Contains;
+
+TEST_CASE("SrTiO3 in ascii style: robocrys's sentences, polyhedra, sharing and tilts (SPEC 6.4 b)") {
+  DescriberOptions o;
+  o.style = DescriptionStyle::Ascii;
+  auto d = describe_structure(read_structure(fixture("SrTiO3-Pm-3m-221.cif")), o);
+  REQUIRE(d.ok);
+  // Sentences shared word for word with robocrys's output for this structure.
+  CHECK_THAT(d.text, Contains("crystallizes in the cubic Pm-3m space group."));
+  CHECK_THAT(d.text, Contains("Sr(1)2+ is bonded to twelve equivalent O(1)2- atoms to form SrO12 cuboctahedra that share "
+                              "corners with twelve equivalent Sr(1)O12 cuboctahedra, faces with six equivalent Sr(1)O12 "
+                              "cuboctahedra, and faces with eight equivalent Ti(1)O6 octahedra."));
+  CHECK_THAT(d.text, Contains("Ti(1)4+ is bonded to six equivalent O(1)2- atoms to form TiO6 octahedra that share corners "
+                              "with six equivalent Ti(1)O6 octahedra and faces with eight equivalent Sr(1)O12 cuboctahedra."));
+  CHECK_THAT(d.text, Contains("The corner-sharing octahedra are not tilted."));
+  CHECK_THAT(d.text, Contains("All Ti(1)-O(1) bond lengths are 1.95 Å."));  // a = 3.905 Å here
+  CHECK_THAT(d.text, Contains("to four equivalent Sr(1)2+ and two equivalent Ti(1)4+ atoms."));
+}
+
+TEST_CASE("rutile: the SnO2 sentence pattern of robocrys's README (SPEC 6.4 a)") {
+  DescriberOptions o;
+  o.style = DescriptionStyle::Ascii;
+  auto d = describe_structure(read_structure(fixture("TiO2-rutile-P4_2mnm-136.cif")), o);
+  REQUIRE(d.ok);
+  CHECK_THAT(d.text, Contains("TiO2 crystallizes in the tetragonal P4_2/mnm space group."));
+  CHECK_THAT(d.text, Contains("Ti(1)4+ is bonded to six equivalent O(1)2- atoms to form a mixture of edge and "
+                              "corner-sharing TiO6 octahedra."));
+  CHECK_THAT(d.text, Contains("O(1)2- is bonded in a trigonal planar geometry to three equivalent Ti(1)4+ atoms."));
+  // Rutile's octahedral tilt, 180 - Ti-O-Ti: robocrys reports 51° for SnO2; TiO2 (x = 0.3048) gives 49°.
+  CHECK_THAT(d.text, Contains("The corner-sharing octahedral tilt angles are 49°."));
+}
+
+TEST_CASE("mp style: Unicode formula, charges and space group as the Materials Project serves them") {
+  auto d = describe_structure(read_structure(fixture("TiO2-rutile-P4_2mnm-136.cif")));
+  REQUIRE(d.ok);
+  CHECK_THAT(d.text, Contains("TiO₂ crystallizes in the tetragonal P4₂/mnm space group."));
+  CHECK_THAT(d.text, Contains("Ti⁴⁺ is bonded to six equivalent O²⁻ atoms"));
+  auto f = extract_facts(d.text);
+  CHECK(f.formula == "TiO2");
+  CHECK(f.spacegroup == "P42/mnm");  // "_" dropped: robocrys writes P4_2, the MP P4₂
+  CHECK(f.coordination["Ti"] == std::vector<int>{6});
+  CHECK(f.coordination["O"] == std::vector<int>{3});
+}
+
+TEST_CASE("describer failures are reasons, never crashes") {
+  auto disordered = read_structure(fixture("bad/partial-occupancy.cif"));
+  CHECK_THAT(describe_structure(disordered).reason, Contains("partial occupancy"));
+  Structure xe;
+  xe.lattice = Lattice::from_parameters(6, 6, 6, 90, 90, 90);
+  xe.add_site(54, {0, 0, 0});
+  CHECK_THAT(describe_structure(xe).reason, Contains("noble gas Xe"));
+  Structure big;
+  big.lattice = Lattice::from_parameters(40, 40, 40, 90, 90, 90);
+  for (int i = 0; i < 501; ++i) big.add_site(6, {i / 501.0, 0.3, 0.3});
+  CHECK_THAT(describe_structure(big).reason, Contains("501 sites"));
+  // An isolated atom in a big box still gets a description (its nearest images).
+  Structure lone;
+  lone.lattice = Lattice::from_parameters(12, 12, 12, 90, 90, 90);
+  lone.add_site(26, {0.5, 0.5, 0.5});
+  DescriberOptions ascii;
+  ascii.style = DescriptionStyle::Ascii;
+  auto d = describe_structure(lone, ascii);
+  CHECK(d.ok);
+  CHECK_THAT(d.text, Contains("Fe crystallizes in the cubic Pm-3m space group."));
+}
+
+TEST_CASE("fact extraction reads the Materials Project's own wording") {
+  const std::string mp =
+      "LiSn(PO₃)₄ crystallizes in the monoclinic P2₁/c space group. Li¹⁺ is bonded in a 3-coordinate geometry to "
+      "three O²⁻ atoms. There are a spread of Li-O bond distances ranging from 1.93-2.58 Å. There are four "
+      "inequivalent P⁵⁺ sites. In the first P⁵⁺ site, P⁵⁺ is bonded to four O²⁻ atoms to form PO₄ tetrahedra that "
+      "share corners with two equivalent SnO₇ pentagonal bipyramids and corners with two PO₄ tetrahedra. The "
+      "corner-sharing octahedral tilt angles range from 53-64°.";
+  auto f = extract_facts(mp);
+  CHECK(f.formula == "LiSn(PO3)4");
+  CHECK(f.spacegroup == "P21/c");
+  CHECK(f.crystal_system == "monoclinic");
+  CHECK(f.coordination["Li"] == std::vector<int>{3});
+  CHECK(f.coordination["P"] == std::vector<int>{4});
+  CHECK(f.shapes["P"] == std::vector<std::string>{"tetrahedra"});
+  CHECK(f.inequivalent_sites["P"] == 4);
+  CHECK(f.bond_lengths == std::vector<double>{1.93, 2.58});
+  CHECK(f.tilt_angles == std::vector<double>{53, 64});
+}
