@@ -14,6 +14,8 @@
 #include "text/vocab_trainer.hpp"
 #include "text/wordpiece.hpp"
 #include "train/mlm.hpp"
+#include "train/text_regression.hpp"
+#include "data/dataset.hpp"
 
 namespace cast::cli {
 
@@ -221,6 +223,66 @@ void register_lm(CLI::App& app, Action& action) {
       });
       std::ofstream(pa->out + "/cast_text.json") << "{\"normalizer\": \"builtin\", \"max_length\": " << o.max_length << "}\n";
       std::printf("domain LM written to %s (config.json, vocab.txt, model.safetensors)\n", pa->out.c_str());
+      return 0;
+    };
+  });
+
+  struct FinetuneArgs {
+    std::string model, task = "log_kvrh", source;
+    int epochs = 3;
+    std::size_t limit = 0, max_length = 128;
+    bool both = false, quiet = false;
+  };
+  auto fa = std::make_shared<FinetuneArgs>();
+  auto* ft = lm->add_subcommand("finetune",
+      "Fine-tune the text encoder + a linear head on one task's descriptions; --compare also trains the same "
+      "architecture from random weights");
+  ft->add_option("--model", fa->model, "Encoder checkpoint directory (e.g. from cast lm pretrain)")->required();
+  ft->add_option("--task", fa->task, "Task name")->capture_default_str();
+  ft->add_option("--source", fa->source, "Dataset file (descriptions are written when it has none)")->required();
+  ft->add_option("--epochs", fa->epochs, "Epochs")->capture_default_str();
+  ft->add_option("--limit", fa->limit, "First N entries");
+  ft->add_option("--max-length", fa->max_length, "Tokens per text")->capture_default_str();
+  ft->add_flag("--compare", fa->both, "Also fine-tune a randomly initialised encoder of the same size");
+  ft->add_flag("-q,--quiet", fa->quiet, "No progress bars");
+  ft->callback([fa, &action] {
+    action = [fa] {
+      PrepareOptions po;
+      po.task = parse_task(fa->task);
+      po.source = fa->source;
+      po.limit = fa->limit;
+      po.progress = !fa->quiet;
+      po.vocab = fa->model + "/vocab.txt";
+      po.max_tokens = fa->max_length;
+      po.cache_dir = default_cache_dir();
+      Dataset d = prepare_dataset(po);
+      std::vector<std::vector<std::int32_t>> ids;
+      std::vector<double> y;
+      std::vector<int> split;
+      for (const auto& r : d.records) {
+        ids.push_back(r.token_ids.empty() ? std::vector<std::int32_t>{2, 3} : r.token_ids);  // [CLS]-only fallback
+        y.push_back(r.target);
+        split.push_back(static_cast<int>(r.split));
+      }
+      std::printf("%s: %zu train, %zu val, %zu test texts\n", d.task.c_str(), d.count(Split::Train),
+                  d.count(Split::Val), d.count(Split::Test));
+      TextRegressionOptions o;
+      o.model_dir = fa->model;
+      o.epochs = fa->epochs;
+      o.max_length = fa->max_length;
+      o.progress = !fa->quiet;
+      auto report = [&](const char* name, const TextRegressionResult& r) {
+        std::printf("%-22s test MAE %.4f  val MAE %.4f (best epoch %d)  mean predictor %.4f  %.0f s\n", name,
+                    r.test_mae, r.val_mae, r.best_epoch, r.mean_predictor_test_mae, r.seconds);
+        std::fflush(stdout);
+      };
+      auto pre = finetune_text_regression(ids, y, split, o);
+      report("pretrained encoder", pre);
+      if (fa->both) {
+        o.random_init = true;
+        auto rnd = finetune_text_regression(ids, y, split, o);
+        report("random-init encoder", rnd);
+      }
       return 0;
     };
   });
