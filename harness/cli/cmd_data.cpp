@@ -9,6 +9,7 @@
 #include "crystal/elements.hpp"
 #include "crystal/readers.hpp"
 #include "data/dataset.hpp"
+#include "data/tasks.hpp"
 
 namespace cast::cli {
 
@@ -24,8 +25,10 @@ struct PrepareArgs {
   std::uint64_t split_seed = 42;
 };
 
+}  // namespace
+
 // The shared data file that fits a task best, when the user gives no --source.
-std::string default_source(Task t) {
+std::string default_data_source(Task t) {
   std::string dir = find_data_dir();
   if (dir.empty()) return {};
   switch (t) {
@@ -37,6 +40,8 @@ std::string default_source(Task t) {
   }
   return {};
 }
+
+namespace {
 
 void print_table2(const Dataset& d) {
   auto st = table2_statistics(d);
@@ -108,7 +113,7 @@ void register_data(CLI::App& app, Action& action) {
     action = [pa] {
       PrepareOptions o;
       o.task = parse_task(pa->task);
-      o.source = pa->source.empty() ? default_source(o.task) : pa->source;
+      o.source = pa->source.empty() ? default_data_source(o.task) : pa->source;
       if (o.source.empty())
         fail("no --source given and no data folder found; pass --source FILE or set CAST_DATA_DIR");
       if (!file_exists(o.source)) fail(o.source, ": no such file; pass --source FILE");

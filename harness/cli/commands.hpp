@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "data/tasks.hpp"
+
 namespace cast::cli {
 
 // A subcommand's action; returns the process exit code.
@@ -15,11 +17,15 @@ void register_inspect(CLI::App& app, Action& action);
 void register_data(CLI::App& app, Action& action);
 void register_lm(CLI::App& app, Action& action);
 void register_describe(CLI::App& app, Action& action);
+void register_train(CLI::App& app, Action& action);
 
 // The data folder: $CAST_DATA_DIR, else ../shared/data or shared/data near the working
 // directory or the executable; empty when none is found.
 std::string find_data_dir();
 // The default cache folder: $CAST_CACHE_DIR, else ./cache.
 std::string default_cache_dir();
+
+// The shared data file for a task when no --source is given (empty when none is found).
+std::string default_data_source(Task t);
 
 }  // namespace cast::cli

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   cast::cli::register_data(app, action);
   cast::cli::register_describe(app, action);
   cast::cli::register_lm(app, action);
+  cast::cli::register_train(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,150 @@
+#include "baselines/regressors.hpp"
+
+#include <stdexcept>
+
+namespace cast {
+
+ModelBatch ModelBatch::to(const torch::Device& d) const {
+  ModelBatch b = *this;
+  b.graphs = graphs.to(d);
+  if (token_ids.defined()) b.token_ids = token_ids.to(d, true);
+  if (token_mask.defined()) b.token_mask = token_mask.to(d, true);
+  if (targets.defined()) b.targets = targets.to(d, true);
+  return b;
+}
+
+const std::vector<std::string>& model_kinds() {
+  static const std::vector<std::string> k = {"cogn", "bert", "crysmmnet-frozen", "crysmmnet-lora",
+                                             "multimat", "cast-scratch", "cast"};
+  return k;
+}
+bool model_uses_text(const std::string& k) { return k != "cogn" && k != "multimat"; }
+bool model_uses_graph(const std::string& k) { return k != "bert"; }
+
+std::vector<torch::Tensor> Regressor::new_parameters() {
+  auto text = text_parameters();
+  std::vector<torch::Tensor> out;
+  for (auto& p : parameters()) {
+    bool is_text = false;
+    for (auto& t : text) is_text = is_text || t.is_same(p);
+    if (!is_text && p.requires_grad()) out.push_back(p);
+  }
+  return out;
+}
+
+ProjectionHeadImpl::ProjectionHeadImpl(int64_t in, int64_t out, double p) : dropout(p) {
+  proj = register_module("proj", torch::nn::Linear(in, out));
+  fc = register_module("fc", torch::nn::Linear(out, out));
+  norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({out})));
+}
+torch::Tensor ProjectionHeadImpl::forward(const torch::Tensor& x) {
+  auto p = proj(x);
+  return norm(torch::dropout(fc(torch::gelu(p)), dropout, is_training()) + p);
+}
+
+namespace {
+
+models::BertModel load_text_encoder(const ModelConfig& c, const std::string& default_mode) {
+  if (c.text_encoder.empty())
+    throw std::invalid_argument("model '" + c.kind + "' reads text: give --text-encoder DIR (a MatSciBERT directory or "
+                                "a domain LM from 'cast lm pretrain')");
+  auto lm = models::load_bert_checkpoint(c.text_encoder);
+  auto bert = lm->bert;
+  models::set_text_encoder_mode(bert, c.text_mode.empty() ? default_mode : c.text_mode, c.lora_r, c.lora_alpha,
+                                c.lora_dropout, {"query", "value"});
+  return bert;
+}
+
+std::vector<torch::Tensor> trainable(models::BertModel& bert) {
+  std::vector<torch::Tensor> out;
+  for (auto& p : bert->parameters()) if (p.requires_grad()) out.push_back(p);
+  return out;
+}
+
+class CoGNRegressor : public Regressor {
+ public:
+  explicit CoGNRegressor(const ModelConfig& c) { cogn = register_module("cogn", models::CoGN(c.cogn)); }
+  torch::Tensor predict(const ModelBatch& b) override { return cogn->forward(b.graphs); }
+  models::CoGN cogn{nullptr};
+};
+
+class BertRegressor : public Regressor {
+ public:
+  explicit BertRegressor(const ModelConfig& c) {
+    bert = register_module("bert", load_text_encoder(c, "lora"));
+    head = register_module("head", torch::nn::Linear(bert->config.hidden_size, 1));
+  }
+  torch::Tensor predict(const ModelBatch& b) override {
+    auto h = bert->forward(b.token_ids, b.token_mask).last_hidden_state.select(1, 0);
+    return head(h).squeeze(-1);
+  }
+  std::vector<torch::Tensor> text_parameters() override { return trainable(bert); }
+  models::BertModel bert{nullptr};
+  torch::nn::Linear head{nullptr};
+};
+
+class CrysMMNetRegressor : public Regressor {
+ public:
+  CrysMMNetRegressor(const ModelConfig& c, const std::string& mode) {
+    cogn = register_module("cogn", models::CoGN(c.cogn));
+    bert = register_module("bert", load_text_encoder(c, mode));
+    graph_head = register_module("graph_head", ProjectionHead(c.cogn.units));
+    text_head = register_module("text_head", ProjectionHead(bert->config.hidden_size));
+    fc1 = register_module("fc1", torch::nn::Linear(128, 64));
+    fc2 = register_module("fc2", torch::nn::Linear(64, 1));
+  }
+  torch::Tensor predict(const ModelBatch& b) override {
+    auto g = cogn->readout(b.graphs, cogn->node_states(b.graphs));
+    torch::Tensor t = bert->forward(b.token_ids, b.token_mask).last_hidden_state.select(1, 0);
+    auto z = torch::cat({graph_head(g), text_head(t)}, -1);
+    return fc2(torch::relu(fc1(z))).squeeze(-1);
+  }
+  std::vector<torch::Tensor> text_parameters() override { return trainable(bert); }
+  models::CoGN cogn{nullptr};
+  models::BertModel bert{nullptr};
+  ProjectionHead graph_head{nullptr}, text_head{nullptr};
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+};
+
+class CastRegressor : public Regressor {
+ public:
+  explicit CastRegressor(const ModelConfig& c) {
+    cogn = register_module("cogn", models::CoGN(c.cogn));
+    bert = register_module("bert", load_text_encoder(c, "lora"));
+    auto fo = c.fusion;
+    fo.dim = c.cogn.units;
+    fo.text_dim = bert->config.hidden_size;
+    fusion = register_module("fusion", models::CrossAttentionFusion(fo));
+    head = register_module("head", torch::nn::Linear(fo.dim, 1));
+    mnp_head = register_module("mnp_head", torch::nn::Linear(fo.dim, 118));
+  }
+  torch::Tensor fused_nodes(const ModelBatch& b, bool keep_attention = false) {
+    auto nodes = cogn->node_states(b.graphs);
+    auto tokens = bert->forward(b.token_ids, b.token_mask).last_hidden_state;
+    return fusion->forward(nodes, b.graphs.graph_index, b.graphs.num_graphs, tokens, b.token_mask, keep_attention);
+  }
+  torch::Tensor predict(const ModelBatch& b) override {
+    auto fused = fused_nodes(b);
+    return head(cogn->readout(b.graphs, fused)).squeeze(-1);
+  }
+  std::vector<torch::Tensor> text_parameters() override { return trainable(bert); }
+  models::CoGN cogn{nullptr};
+  models::BertModel bert{nullptr};
+  models::CrossAttentionFusion fusion{nullptr};
+  torch::nn::Linear head{nullptr}, mnp_head{nullptr};
+};
+
+}  // namespace
+
+std::shared_ptr<Regressor> make_regressor(const ModelConfig& c) {
+  if (c.kind == "cogn" || c.kind == "multimat") return std::make_shared<CoGNRegressor>(c);
+  if (c.kind == "bert") return std::make_shared<BertRegressor>(c);
+  if (c.kind == "crysmmnet-frozen") return std::make_shared<CrysMMNetRegressor>(c, "frozen");
+  if (c.kind == "crysmmnet-lora") return std::make_shared<CrysMMNetRegressor>(c, "lora");
+  if (c.kind == "cast-scratch" || c.kind == "cast") return std::make_shared<CastRegressor>(c);
+  std::string valid;
+  for (const auto& k : model_kinds()) valid += (valid.empty() ? "" : ", ") + k;
+  throw std::invalid_argument("unknown model '" + c.kind + "'; valid models: " + valid);
+}
+
+}  // namespace cast

@@ -1,0 +1,67 @@
+// The seven Table-1 models behind one interface (SPEC §0-5): each maps a batch of structures
+// (coGN graphs) and their texts (token ids) to one prediction per structure.
+//   cogn             coGN + linear head
+//   bert             text encoder + linear head on [CLS]
+//   crysmmnet-frozen concat of 64-d projections of coGN readout and [CLS], frozen text encoder
+//   crysmmnet-lora   the same, text encoder through LoRA adapters
+//   multimat         coGN after CLIP pretraining against text, fine-tuned alone
+//   cast-scratch     cross-attention fusion (node queries, token keys/values), no pretraining
+//   cast             the same after masked-node-prediction pretraining
+#pragma once
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/bert.hpp"
+#include "models/cogn.hpp"
+#include "models/fusion.hpp"
+
+namespace cast {
+
+struct ModelBatch {
+  models::GraphBatch graphs;
+  torch::Tensor token_ids, token_mask;  // [B, L] int64 (undefined for structure-only models)
+  torch::Tensor targets;                // [B] standardised
+  std::vector<std::size_t> rows;        // dataset record indices, for messages and predictions
+  ModelBatch to(const torch::Device& d) const;
+};
+
+struct ModelConfig {
+  std::string kind = "cogn";
+  std::string text_encoder;             // HF checkpoint directory
+  std::string text_mode;                // frozen | lora | full (default per model)
+  int64_t lora_r = 8;
+  double lora_alpha = 8, lora_dropout = 0.0;
+  models::CoGNOptions cogn;
+  models::FusionOptions fusion;
+};
+
+const std::vector<std::string>& model_kinds();
+bool model_uses_text(const std::string& kind);
+bool model_uses_graph(const std::string& kind);
+
+class Regressor : public torch::nn::Module {
+ public:
+  // Predictions [B] in standardised units.
+  virtual torch::Tensor predict(const ModelBatch& b) = 0;
+  // Parameters of the pretrained text encoder (their own learning rate); others are "new".
+  virtual std::vector<torch::Tensor> text_parameters() { return {}; }
+  std::vector<torch::Tensor> new_parameters();
+};
+
+// Throws std::invalid_argument listing the valid kinds for an unknown one.
+std::shared_ptr<Regressor> make_regressor(const ModelConfig& cfg);
+
+// 64-d projection head of CrysMMNet: p = Linear(in, 64)(x); LN(Dropout(Linear(64, 64)(GELU(p))) + p).
+struct ProjectionHeadImpl : torch::nn::Module {
+  ProjectionHeadImpl(int64_t in, int64_t out = 64, double dropout = 0.1);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::nn::Linear proj{nullptr}, fc{nullptr};
+  torch::nn::LayerNorm norm{nullptr};
+  double dropout;
+};
+TORCH_MODULE(ProjectionHead);
+
+}  // namespace cast

@@ -1,0 +1,141 @@
+// cast train --model M --task T --seed S [--profile P]: one run of one model on one task;
+// checkpoints in --out (resumed when present) and a JSON run record beside them.
+#include <sys/stat.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "common/error.hpp"
+#include "common/file_io.hpp"
+#include "train/trainer.hpp"
+
+namespace cast::cli {
+
+namespace {
+struct TrainArgs {
+  std::string model, task, profile = "demo", source, text_encoder, text_mode, out, init_from, device = "cpu";
+  std::uint64_t seed = 0;
+  int epochs = 0, patience = -1;
+  std::size_t limit = 0, batch = 0;
+  double lr = 0;
+  bool quiet = false;
+};
+}  // namespace
+
+// Profiles: the same method at different sizes and lengths (ARCHITECTURE.md "Profiles").
+void apply_profile(const std::string& profile, TrainConfig& c, std::size_t& max_tokens) {
+  if (profile == "demo") { c.epochs = 12; c.batch_size = 64; c.warmup_steps = 100; c.cycles = 1; max_tokens = 128; c.patience = 0; }
+  else if (profile == "small") { c.epochs = 40; c.batch_size = 64; c.warmup_steps = 500; c.cycles = 4; max_tokens = 256; }
+  else if (profile == "paper") { c.epochs = 300; c.batch_size = 64; c.warmup_steps = 1000; c.cycles = 4; max_tokens = 512; }
+  else fail("unknown profile '", profile, "'; valid profiles: demo, small, paper");
+}
+
+std::string default_text_encoder(const std::string& profile) {
+  if (const char* env = std::getenv("CAST_TEXT_ENCODER")) return env;
+  for (const std::string& d : {"results/lm/" + profile, std::string("results/lm/demo")})
+    if (file_exists(d + "/config.json")) return d;
+  return {};
+}
+
+void register_train(CLI::App& app, Action& action) {
+  auto a = std::make_shared<TrainArgs>();
+  auto* cmd = app.add_subcommand("train", "Train one model on one task with one seed");
+  std::string models, tasks;
+  for (const auto& m : model_kinds()) models += (models.empty() ? "" : ", ") + m;
+  for (const auto& t : all_tasks()) tasks += std::string(tasks.empty() ? "" : ", ") + t.name;
+  cmd->add_option("--model", a->model, "One of: " + models)->required();
+  cmd->add_option("--task", a->task, "One of: " + tasks)->required();
+  cmd->add_option("--seed", a->seed, "Seed of initialisation, batch order and dropout")->capture_default_str();
+  cmd->add_option("--profile", a->profile, "demo | small | paper")->capture_default_str();
+  cmd->add_option("--source", a->source, "Dataset file (default: the task's file in the data folder)");
+  cmd->add_option("--text-encoder", a->text_encoder,
+                  "BERT checkpoint directory (MatSciBERT, or a domain LM from 'cast lm pretrain'; default "
+                  "$CAST_TEXT_ENCODER or results/lm/<profile>)");
+  cmd->add_option("--text-mode", a->text_mode, "frozen | lora | full (default: per model)");
+  cmd->add_option("--out", a->out, "Run directory (default runs/<model>-<task>-s<seed>-<profile>)");
+  cmd->add_option("--init-from", a->init_from, "Start from pretrained weights (model.pt of 'cast pretrain')");
+  cmd->add_option("--epochs", a->epochs, "Override the profile's epochs");
+  cmd->add_option("--batch-size", a->batch, "Override the profile's batch size");
+  cmd->add_option("--lr", a->lr, "Peak learning rate of new modules (default 5e-4)");
+  cmd->add_option("--patience", a->patience, "Early stopping patience in epochs (0 = none)");
+  cmd->add_option("--limit", a->limit, "Use only the first N entries of the source");
+  cmd->add_option("--device", a->device, "cpu or cuda")->capture_default_str();
+  cmd->add_flag("-q,--quiet", a->quiet, "No progress bars");
+  cmd->callback([a, &action] {
+    action = [a] {
+      TrainConfig c;
+      std::size_t max_tokens = 512;
+      apply_profile(a->profile, c, max_tokens);
+      c.model.kind = a->model;
+      if (std::find(model_kinds().begin(), model_kinds().end(), a->model) == model_kinds().end()) {
+        std::string valid;
+        for (const auto& m : model_kinds()) valid += (valid.empty() ? "" : ", ") + m;
+        fail("unknown model '", a->model, "'; valid models: ", valid);
+      }
+      PrepareOptions po;
+      po.task = parse_task(a->task);
+      po.source = a->source.empty() ? default_data_source(po.task) : a->source;
+      if (po.source.empty()) fail("no --source and no data folder found; pass --source FILE or set CAST_DATA_DIR");
+      po.limit = a->limit;
+      po.progress = !a->quiet;
+      po.cache_dir = default_cache_dir();
+      po.max_tokens = max_tokens;
+      if (model_uses_text(a->model)) {
+        c.model.text_encoder = a->text_encoder.empty() ? default_text_encoder(a->profile) : a->text_encoder;
+        if (c.model.text_encoder.empty())
+          fail("model '", a->model, "' reads text and no text encoder was found: pass --text-encoder DIR, or run "
+               "'cast lm pretrain --profile ", a->profile, " --out results/lm/", a->profile, "' first");
+        po.vocab = c.model.text_encoder + "/vocab.txt";
+      }
+      c.model.text_mode = a->text_mode;
+      c.seed = a->seed;
+      if (a->epochs > 0) c.epochs = a->epochs;
+      if (a->batch > 0) c.batch_size = a->batch;
+      if (a->lr > 0) c.lr = a->lr;
+      if (a->patience >= 0) c.patience = a->patience;
+      c.progress = !a->quiet;
+      c.init_from = a->init_from;
+      c.device = a->device;
+      c.out_dir = a->out.empty() ? "runs/" + a->model + "-" + a->task + "-s" + std::to_string(a->seed) + "-" + a->profile : a->out;
+      ::mkdir("runs", 0755);
+      Dataset d = prepare_dataset(po);
+      std::printf("%s on %s (seed %llu, profile %s): %zu train, %zu val, %zu test; checkpoints in %s\n", a->model.c_str(),
+                  d.task.c_str(), static_cast<unsigned long long>(c.seed), a->profile.c_str(), d.count(Split::Train),
+                  d.count(Split::Val), d.count(Split::Test), c.out_dir.c_str());
+      std::printf("%-6s %-11s %-10s %-10s %-9s %s\n", "epoch", "train loss", "val MAE", "lr", "samples/s", "seconds");
+      TrainResult r;
+      try {
+        r = train_model(d, c, [](const EpochRecord& e) {
+          std::printf("%-6d %-11.4f %-10.4f %-10.2e %-9.0f %.1f\n", e.epoch, e.train_loss, e.val_mae, e.lr,
+                      e.samples_per_second, e.seconds);
+          std::fflush(stdout);
+        });
+      } catch (const std::invalid_argument& e) {
+        throw InputError(e.what());
+      } catch (const c10::Error& e) {
+        throw std::runtime_error(e.what_without_backtrace());
+      }
+      const TaskInfo& ti = task_info(po.task);
+      std::printf("best epoch %d: val MAE %.4f, test MAE %.4f %s (mean predictor %.4f), %.0f s\n", r.best_epoch, r.val_mae,
+                  r.test_mae, ti.unit, r.mean_predictor_test_mae, r.seconds);
+      nlohmann::json rec = {{"model", a->model}, {"task", d.task}, {"seed", c.seed}, {"profile", a->profile},
+                            {"source", po.source}, {"text_encoder", c.model.text_encoder},
+                            {"val_mae", r.val_mae}, {"test_mae", r.test_mae},
+                            {"mean_predictor_test_mae", r.mean_predictor_test_mae}, {"best_epoch", r.best_epoch},
+                            {"seconds", r.seconds}, {"git_sha", CAST_GIT_SHA}, {"torch", TORCH_VERSION}};
+      for (const auto& e : r.epochs)
+        rec["epochs"].push_back({{"epoch", e.epoch}, {"train_loss", e.train_loss}, {"val_mae", e.val_mae}, {"lr", e.lr},
+                                 {"seconds", e.seconds}});
+      for (const auto& p : r.test_predictions)
+        rec["test_predictions"].push_back({{"id", p.id}, {"y_true", p.y_true}, {"y_pred", p.y_pred}});
+      write_file_atomic(c.out_dir + "/run.json", rec.dump(1));
+      return 0;
+    };
+  });
+}
+
+}  // namespace cast::cli

@@ -1,0 +1,306 @@
+#include "train/trainer.hpp"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include "common/error.hpp"
+#include "common/file_io.hpp"
+#include "common/progress.hpp"
+#include "train/graph_batch.hpp"
+#include "train/schedule.hpp"
+
+namespace cast {
+
+std::vector<std::vector<std::size_t>> make_batches(const Dataset& d, const std::vector<std::size_t>& order,
+                                                   const TrainConfig& c) {
+  std::vector<std::vector<std::size_t>> out;
+  std::vector<std::size_t> cur;
+  std::size_t atoms = 0, longest = 0;
+  for (std::size_t i : order) {
+    const auto& r = d.records[i];
+    const std::size_t a = r.graph.num_nodes();
+    const std::size_t t = std::max<std::size_t>(2, r.token_ids.size());
+    const std::size_t new_longest = std::max(longest, t);
+    if (!cur.empty() && (cur.size() >= c.batch_size || atoms + a > c.max_atoms ||
+                         new_longest * (cur.size() + 1) > c.max_tokens_per_batch)) {
+      out.push_back(std::move(cur));
+      cur.clear();
+      atoms = 0;
+      longest = 0;
+    }
+    cur.push_back(i);
+    atoms += a;
+    longest = std::max(longest, t);
+  }
+  if (!cur.empty()) out.push_back(std::move(cur));
+  return out;
+}
+
+ModelBatch build_batch(const Dataset& d, const std::vector<std::size_t>& rows, bool with_text, double mean, double sd) {
+  ModelBatch b;
+  b.rows = rows;
+  std::vector<const CrystalGraph*> graphs;
+  std::vector<float> y;
+  for (auto i : rows) {
+    graphs.push_back(&d.records[i].graph);
+    y.push_back(static_cast<float>((d.records[i].target - mean) / sd));
+  }
+  b.graphs = collate_graphs(graphs);
+  b.targets = torch::from_blob(y.data(), {static_cast<int64_t>(y.size())}, torch::kFloat).clone();
+  if (with_text) {
+    std::size_t cols = 2;
+    for (auto i : rows) cols = std::max(cols, d.records[i].token_ids.size());
+    std::vector<int64_t> ids(rows.size() * cols, 0), mask(rows.size() * cols, 0);
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      const auto& t = d.records[rows[r]].token_ids;
+      // A structure without text gets [CLS] only (paper §2.2): id 2 in BERT vocabularies is
+      // not guaranteed, so use the record's own first token when present.
+      std::vector<std::int32_t> only_cls = {2, 3};
+      const auto& use = t.empty() ? only_cls : t;
+      for (std::size_t c = 0; c < use.size(); ++c) {
+        ids[r * cols + c] = use[c];
+        mask[r * cols + c] = 1;
+      }
+    }
+    auto shape = std::vector<int64_t>{static_cast<int64_t>(rows.size()), static_cast<int64_t>(cols)};
+    b.token_ids = torch::from_blob(ids.data(), shape, torch::kLong).clone();
+    b.token_mask = torch::from_blob(mask.data(), shape, torch::kLong).clone();
+  }
+  return b;
+}
+
+namespace {
+
+struct Normaliser {
+  double mean = 0, sd = 1;
+};
+
+nlohmann::json config_json(const TrainConfig& c, const Dataset& d) {
+  return {{"format", kCheckpointFormat}, {"model", c.model.kind}, {"task", d.task}, {"seed", c.seed},
+          {"epochs", c.epochs}, {"batch_size", c.batch_size}, {"lr", c.lr}, {"lr_text", c.lr_text},
+          {"weight_decay", c.weight_decay}, {"warmup_steps", c.warmup_steps}, {"cycles", c.cycles},
+          {"text_encoder", c.model.text_encoder}, {"text_mode", c.model.text_mode}, {"lora_r", c.model.lora_r},
+          {"lora_alpha", c.model.lora_alpha}, {"dataset_key", d.key}, {"dataset_settings", d.settings}};
+}
+
+void save_checkpoint(const std::string& dir, Regressor& model, torch::optim::Optimizer& opt, const nlohmann::json& state) {
+  ::mkdir(dir.c_str(), 0755);
+  auto archive_model = [&](const std::string& path) {
+    torch::serialize::OutputArchive a;
+    model.save(a);
+    a.save_to(path + ".tmp");
+    std::rename((path + ".tmp").c_str(), path.c_str());
+  };
+  archive_model(dir + "/model.pt");
+  torch::save(opt, dir + "/optimizer.pt.tmp");
+  std::rename((dir + "/optimizer.pt.tmp").c_str(), (dir + "/optimizer.pt").c_str());
+  write_file_atomic(dir + "/state.json", state.dump(2));  // written last: the checkpoint is whole
+}
+
+void load_model(const std::string& path, Regressor& model) {
+  torch::serialize::InputArchive a;
+  a.load_from(path);
+  model.load(a);
+}
+
+}  // namespace
+
+TrainResult train_model(const Dataset& d, const TrainConfig& c, const std::function<void(const EpochRecord&)>& on_epoch) {
+  const auto t_start = std::chrono::steady_clock::now();
+  torch::manual_seed(c.seed);
+  const bool with_text = model_uses_text(c.model.kind);
+  auto model = make_regressor(c.model);
+  const torch::Device device(c.device);
+  model->to(device);
+  if (!c.init_from.empty()) {
+    // Pretrained weights (MNP or contrastive): every tensor present in both with equal shape.
+    torch::serialize::InputArchive a;
+    a.load_from(c.init_from);
+    torch::NoGradGuard g;
+    int loaded = 0;
+    for (auto& kv : model->named_parameters()) {
+      torch::Tensor t;
+      if (a.try_read(kv.key(), t) && t.sizes() == kv.value().sizes()) {
+        kv.value().copy_(t);
+        ++loaded;
+      }
+    }
+    if (loaded == 0) fail(c.init_from, ": no tensor of this model found in the pretrained weights");
+  }
+
+  std::vector<std::size_t> train, val, test;
+  for (std::size_t i = 0; i < d.records.size(); ++i)
+    (d.records[i].split == Split::Train ? train : d.records[i].split == Split::Val ? val : test).push_back(i);
+  if (train.empty() || val.empty() || test.empty()) fail("dataset '", d.task, "' needs train, val and test entries");
+  Normaliser norm;
+  for (auto i : train) norm.mean += d.records[i].target;
+  norm.mean /= static_cast<double>(train.size());
+  for (auto i : train) norm.sd += std::pow(d.records[i].target - norm.mean, 2);
+  norm.sd = std::sqrt(norm.sd / static_cast<double>(train.size() - 1));
+  if (!(norm.sd > 0)) norm.sd = 1;
+
+  auto text_params = model->text_parameters();
+  auto new_params = model->new_parameters();
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(new_params, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(c.lr).weight_decay(c.weight_decay)));
+  if (!text_params.empty())
+    groups.emplace_back(text_params, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(c.lr_text).weight_decay(c.weight_decay)));
+  torch::optim::AdamW optimizer(std::move(groups));
+
+  TrainConfig cc = c;
+  std::vector<std::size_t> order0 = train;
+  const std::int64_t steps_per_epoch = static_cast<std::int64_t>(make_batches(d, order0, c).size());
+  WarmupCosineSchedule sched{c.warmup_steps, steps_per_epoch * c.epochs, c.cycles};
+
+  TrainResult res;
+  int start_epoch = 0, since_best = 0;
+  std::int64_t step = 0;
+  double best = 1e300;
+  const nlohmann::json cfg = config_json(c, d);
+  const std::string last = c.out_dir.empty() ? "" : c.out_dir + "/last";
+  const std::string best_dir = c.out_dir.empty() ? "" : c.out_dir + "/best";
+  if (!last.empty() && file_exists(last + "/state.json")) {
+    auto st = nlohmann::json::parse(read_file(last + "/state.json"), nullptr, false);
+    if (st.is_discarded()) fail(last, "/state.json: corrupt; delete ", last, " to start over");
+    if (st.value("format", "") != kCheckpointFormat)
+      fail(last, ": checkpoint format '", st.value("format", "?"), "', this cast writes '", kCheckpointFormat, "'");
+    if (st["config"]["model"] != c.model.kind)
+      fail(last, ": checkpoint of model '", st["config"]["model"].get<std::string>(), "', not '", c.model.kind, "'");
+    if (st["config"] != cfg)
+      fail(last, ": checkpoint was written with another configuration; use another --out or delete it");
+    load_model(last + "/model.pt", *model);
+    torch::load(optimizer, last + "/optimizer.pt");
+    start_epoch = st["epoch"];
+    step = st["step"];
+    best = st["best_val_mae"];
+    res.best_epoch = st["best_epoch"];
+    since_best = st["since_best"];
+    for (const auto& e : st["history"])
+      res.epochs.push_back({e["epoch"], e["train_loss"], e["val_mae"], e["lr"], e["seconds"], e["samples_per_second"]});
+  }
+
+  std::string best_blob;
+  auto evaluate = [&](const std::vector<std::size_t>& rows, std::vector<double>* preds) {
+    torch::NoGradGuard g;
+    model->eval();
+    double abs = 0;
+    for (const auto& br : make_batches(d, rows, c)) {
+      auto b = build_batch(d, br, with_text, norm.mean, norm.sd).to(device);
+      auto p = model->predict(b).to(torch::kCPU).to(torch::kDouble);
+      auto acc = p.accessor<double, 1>();
+      for (std::size_t k = 0; k < br.size(); ++k) {
+        const double yp = acc[static_cast<int64_t>(k)] * norm.sd + norm.mean;
+        abs += std::fabs(yp - d.records[br[k]].target);
+        if (preds) preds->push_back(yp);
+      }
+    }
+    return abs / static_cast<double>(rows.size());
+  };
+
+  for (int epoch = start_epoch; epoch < c.epochs; ++epoch) {
+    if (c.patience > 0 && since_best >= c.patience) break;
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::size_t> order = train;
+    std::mt19937_64 rng(c.seed * 1000003ULL + static_cast<std::uint64_t>(epoch));
+    std::shuffle(order.begin(), order.end(), rng);
+    torch::manual_seed(c.seed * 1000003ULL + static_cast<std::uint64_t>(epoch) + 17);
+    auto batches = make_batches(d, order, c);
+    model->train();
+    double loss_sum = 0;
+    Progress prog(c.model.kind + " " + d.task + " epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c.epochs),
+                  batches.size(), c.progress);
+    double lr_now = 0;
+    for (std::size_t bi = 0; bi < batches.size(); ++bi) {
+      auto b = build_batch(d, batches[bi], with_text, norm.mean, norm.sd).to(device);
+      const double f = sched.factor(step);
+      auto& pg = optimizer.param_groups();
+      static_cast<torch::optim::AdamWOptions&>(pg[0].options()).lr(c.lr * f);
+      if (pg.size() > 1) static_cast<torch::optim::AdamWOptions&>(pg[1].options()).lr(c.lr_text * f);
+      lr_now = c.lr * f;
+      optimizer.zero_grad();
+      auto loss = torch::l1_loss(model->predict(b), b.targets);
+      const double lv = loss.item<double>();
+      if (!std::isfinite(lv)) {
+        std::string ids;
+        for (std::size_t k = 0; k < std::min<std::size_t>(5, batches[bi].size()); ++k)
+          ids += (k ? ", " : "") + d.records[batches[bi][k]].id;
+        throw std::runtime_error("loss is " + std::to_string(lv) + " at epoch " + std::to_string(epoch + 1) + ", step " +
+                                 std::to_string(step) + ", batch " + std::to_string(bi) + " (entries " + ids +
+                                 ", ...); the last good checkpoint is kept in " + (last.empty() ? "(none)" : last) +
+                                 "; lower --lr or check these entries");
+      }
+      loss.backward();
+      torch::nn::utils::clip_grad_norm_(model->parameters(), c.clip);
+      optimizer.step();
+      loss_sum += lv;
+      ++step;
+      prog.add();
+      prog.draw();
+    }
+    prog.finish();
+    const double val_mae = evaluate(val, nullptr);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EpochRecord rec{epoch + 1, loss_sum / static_cast<double>(std::max<std::size_t>(1, batches.size())), val_mae, lr_now, secs,
+                    static_cast<double>(train.size()) / secs};
+    res.epochs.push_back(rec);
+    if (on_epoch) on_epoch(rec);
+    const bool improved = val_mae < best;
+    if (improved) {
+      best = val_mae;
+      res.best_epoch = epoch + 1;
+      since_best = 0;
+    } else {
+      ++since_best;
+    }
+    if (!last.empty()) {
+      ::mkdir(c.out_dir.c_str(), 0755);
+      nlohmann::json st = {{"format", kCheckpointFormat}, {"config", cfg}, {"epoch", epoch + 1}, {"step", step},
+                           {"best_val_mae", best}, {"best_epoch", res.best_epoch}, {"since_best", since_best},
+                           {"normaliser", {{"mean", norm.mean}, {"std", norm.sd}}}};
+      for (const auto& e : res.epochs)
+        st["history"].push_back({{"epoch", e.epoch}, {"train_loss", e.train_loss}, {"val_mae", e.val_mae}, {"lr", e.lr},
+                                 {"seconds", e.seconds}, {"samples_per_second", e.samples_per_second}});
+      if (improved) save_checkpoint(best_dir, *model, optimizer, st);
+      save_checkpoint(last, *model, optimizer, st);
+    } else if (improved) {
+      // No directory: keep the best weights in memory.
+      torch::serialize::OutputArchive a;
+      model->save(a);
+      std::ostringstream os;
+      a.save_to(os);
+      best_blob = os.str();
+    }
+    if (c.stop_after_epoch > 0 && epoch + 1 >= c.stop_after_epoch) {
+      res.val_mae = best;
+      res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+      return res;
+    }
+  }
+  // Test once, with the best weights.
+  if (!best_dir.empty() && file_exists(best_dir + "/model.pt")) {
+    load_model(best_dir + "/model.pt", *model);
+  } else if (!best_blob.empty()) {
+    std::istringstream is(best_blob);
+    torch::serialize::InputArchive a;
+    a.load_from(is);
+    model->load(a);
+  }
+  std::vector<double> preds;
+  res.val_mae = best;
+  res.test_mae = evaluate(test, &preds);
+  for (std::size_t k = 0; k < test.size(); ++k) {
+    res.test_predictions.push_back({d.records[test[k]].id, d.records[test[k]].target, preds[k]});
+    res.mean_predictor_test_mae += std::fabs(d.records[test[k]].target - norm.mean);
+  }
+  res.mean_predictor_test_mae /= static_cast<double>(test.size());
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  return res;
+}
+
+}  // namespace cast

@@ -1,0 +1,63 @@
+// One trainer for every model (SPEC §0.2): batches bounded by count, atoms and tokens; AdamW
+// with a learning rate for new modules and one for the text encoder; linear warm-up then
+// cosine with hard restarts; L1 on standardised targets (the normaliser is saved); gradient
+// clipping; best-validation selection with early stopping; the test split evaluated once, at
+// the end, with the best weights; MAE in the target's units. Checkpoints are directories
+// (`last` and `best`); a run resumes from `last` by itself. Seeded throughout: two CPU runs
+// with one seed give the same numbers.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "baselines/regressors.hpp"
+#include "data/dataset.hpp"
+
+namespace cast {
+
+struct TrainConfig {
+  ModelConfig model;
+  std::uint64_t seed = 0;
+  int epochs = 20;
+  std::size_t batch_size = 64, max_atoms = 4096, max_tokens_per_batch = 64 * 512;
+  double lr = 5e-4, lr_text = 5e-5, weight_decay = 0.01, clip = 1.0;
+  std::int64_t warmup_steps = 1000;
+  int cycles = 4;
+  int patience = 0;                 // epochs without improvement before stopping (0 = never)
+  std::string out_dir;              // checkpoints and the run record
+  std::string init_from;            // weights to start from (pretraining), loaded non-strictly
+  bool progress = true;
+  int stop_after_epoch = 0;         // > 0: return after this epoch (as if interrupted)
+  std::string device = "cpu";
+};
+
+struct EpochRecord {
+  int epoch;
+  double train_loss, val_mae, lr, seconds, samples_per_second;
+};
+
+struct Prediction {
+  std::string id;
+  double y_true, y_pred;
+};
+
+struct TrainResult {
+  double val_mae = 0, test_mae = 0, mean_predictor_test_mae = 0;
+  int best_epoch = 0;
+  double seconds = 0;
+  std::vector<EpochRecord> epochs;
+  std::vector<Prediction> test_predictions;
+};
+
+// Batches of record indices (order kept), each within the count/atom/token limits.
+std::vector<std::vector<std::size_t>> make_batches(const Dataset& d, const std::vector<std::size_t>& order,
+                                                   const TrainConfig& c);
+ModelBatch build_batch(const Dataset& d, const std::vector<std::size_t>& rows, bool with_text, double mean,
+                       double sd);
+
+TrainResult train_model(const Dataset& d, const TrainConfig& c,
+                        const std::function<void(const EpochRecord&)>& on_epoch = {});
+
+constexpr const char* kCheckpointFormat = "cast-checkpoint-1";
+
+}  // namespace cast
