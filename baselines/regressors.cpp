@@ -136,6 +136,40 @@ class CastRegressor : public Regressor {
 
 }  // namespace
 
+torch::Tensor mnp_logits(Regressor& m, const ModelBatch& b) {
+  auto* c = dynamic_cast<CastRegressor*>(&m);
+  if (!c) throw std::invalid_argument("masked-node prediction needs a CAST model");
+  return c->mnp_head(c->fused_nodes(b));
+}
+
+std::vector<torch::Tensor> cast_attention(Regressor& m, const ModelBatch& b) {
+  auto* c = dynamic_cast<CastRegressor*>(&m);
+  if (!c) throw std::invalid_argument("attention maps need a CAST model");
+  c->fused_nodes(b, /*keep_attention=*/true);
+  return c->fusion->attention;
+}
+
+ContrastivePairImpl::ContrastivePairImpl(const ModelConfig& c) {
+  cogn = register_module("cogn", models::CoGN(c.cogn));
+  bert = register_module("bert", load_text_encoder(c, "frozen"));
+  graph_proj = register_module("graph_proj", torch::nn::Linear(c.cogn.units, 128));
+  const int64_t h = bert->config.hidden_size;
+  text_mlp = register_module("text_mlp", torch::nn::Sequential(torch::nn::Linear(h, 512), torch::nn::ReLU(),
+                                                               torch::nn::Linear(512, 512), torch::nn::ReLU(),
+                                                               torch::nn::Linear(512, 128)));
+}
+
+std::pair<torch::Tensor, torch::Tensor> ContrastivePairImpl::embed(const ModelBatch& b) {
+  auto g = graph_proj(cogn->readout(b.graphs, cogn->node_states(b.graphs)));
+  torch::Tensor cls;
+  {
+    torch::NoGradGuard ng;  // the text encoder is frozen, as MultiMat's precomputed embeddings
+    bert->eval();
+    cls = bert->forward(b.token_ids, b.token_mask).last_hidden_state.select(1, 0);
+  }
+  return {g, text_mlp->forward(cls)};
+}
+
 std::shared_ptr<Regressor> make_regressor(const ModelConfig& c) {
   if (c.kind == "cogn" || c.kind == "multimat") return std::make_shared<CoGNRegressor>(c);
   if (c.kind == "bert") return std::make_shared<BertRegressor>(c);

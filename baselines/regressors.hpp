@@ -54,6 +54,24 @@ class Regressor : public torch::nn::Module {
 // Throws std::invalid_argument listing the valid kinds for an unknown one.
 std::shared_ptr<Regressor> make_regressor(const ModelConfig& cfg);
 
+// Masked-node prediction logits [N, 118] of a CAST model (fused node states -> linear).
+torch::Tensor mnp_logits(Regressor& cast_model, const ModelBatch& b);
+// Attention maps of a CAST model's fusion for one batch: per layer [B, heads, Nmax, L].
+std::vector<torch::Tensor> cast_attention(Regressor& cast_model, const ModelBatch& b);
+
+// MultiMat's contrastive pair (SPEC §4): coGN readout -> Linear(128, 128); frozen text
+// encoder [CLS] -> MLP(H, 512, 512, 128). The coGN is registered as "cogn" so that a coGN
+// regressor can start from its weights.
+struct ContrastivePairImpl : torch::nn::Module {
+  explicit ContrastivePairImpl(const ModelConfig& cfg);
+  std::pair<torch::Tensor, torch::Tensor> embed(const ModelBatch& b);  // graph, text: [B, 128]
+  models::CoGN cogn{nullptr};
+  models::BertModel bert{nullptr};
+  torch::nn::Linear graph_proj{nullptr};
+  torch::nn::Sequential text_mlp{nullptr};
+};
+TORCH_MODULE(ContrastivePair);
+
 // 64-d projection head of CrysMMNet: p = Linear(in, 64)(x); LN(Dropout(Linear(64, 64)(GELU(p))) + p).
 struct ProjectionHeadImpl : torch::nn::Module {
   ProjectionHeadImpl(int64_t in, int64_t out = 64, double dropout = 0.1);

@@ -10,6 +10,9 @@
 #include "text/describer.hpp"
 #include "text/normalizer.hpp"
 #include "text/vocab_trainer.hpp"
+#include "graph/node_features.hpp"
+#include "train/graph_batch.hpp"
+#include "train/pretrain.hpp"
 #include "train/trainer.hpp"
 
 using namespace cast;
@@ -186,4 +189,65 @@ TEST_CASE("fusion: padded tokens get zero attention and rows sum to one") {
     CHECK(a.masked_select(pad).abs().max().item<double>() == 0.0);
     CHECK((a.sum(-1) - 1).abs().max().item<double>() < 1e-5);
   }
+}
+
+TEST_CASE("masked nodes leak no element information into the graph encoder") {
+  // Rutile: mask the Ti node; then pretend it was another element: nothing downstream changes.
+  auto base = world().d.records[6];  // a rutile record
+  REQUIRE(base.graph.num_nodes() == 2);
+  models::CoGNOptions o;
+  o.units = 32;
+  o.blocks = 2;
+  torch::manual_seed(0);
+  models::CoGN cogn(o);
+  torch::NoGradGuard g;
+  auto run = [&](int Z) {
+    CrystalGraph graph = base.graph;
+    graph.Z[0] = Z;
+    auto b = collate_graphs({&graph});
+    std::mt19937_64 rng(1);
+    // Mask node 0 only: probability 0 then the at-least-one rule picks a node; force node 0.
+    auto labels = torch::full({2}, -100, torch::kLong);
+    labels[0] = b.element_index[0].item<int64_t>();
+    auto masked = labels.ne(-100);
+    b.element_index = b.element_index.masked_fill(masked, kMaskElementIndex);
+    b.node_features = b.node_features.masked_fill(masked.unsqueeze(-1), 0.0);
+    return cogn->node_states(b);
+  };
+  auto ti = run(22), zr = run(40);
+  CHECK((ti - zr).abs().max().item<double>() == 0.0);
+  // mask_nodes itself: at least one node per structure, features zeroed, index 118.
+  std::vector<const CrystalGraph*> graphs;
+  for (const auto& r : world().d.records) graphs.push_back(&r.graph);
+  auto b = collate_graphs(graphs);
+  std::mt19937_64 rng(3);
+  auto labels = mask_nodes(b, 0.0, rng);
+  CHECK(labels.ne(-100).sum().item<int64_t>() == static_cast<int64_t>(graphs.size()));  // exactly one each at p = 0
+  auto m = labels.ne(-100);
+  CHECK(b.element_index.masked_select(m).eq(kMaskElementIndex).all().item<bool>());
+  CHECK(b.node_features.index({m}).abs().sum().item<double>() == 0.0);
+}
+
+TEST_CASE("MNP and contrastive pretraining lower their losses and write weights a run starts from") {
+  const std::string dir = "/tmp/cast-test-pretrain-" + std::to_string(::getpid());
+  auto c = world().config("cast");
+  c.epochs = 25;
+  c.out_dir = dir + "-mnp";
+  auto mnp = pretrain_mnp(world().d, c);
+  CHECK(mnp.train_loss.back() < mnp.train_loss.front());
+  REQUIRE(file_exists(mnp.weights));
+  auto ft = world().config("cast");
+  ft.init_from = mnp.weights;
+  ft.epochs = 2;
+  CHECK_NOTHROW(train_model(world().d, ft));
+  auto cc = world().config("multimat");
+  cc.epochs = 25;
+  cc.out_dir = dir + "-clip";
+  auto clip = pretrain_contrastive(world().d, cc);
+  CHECK(clip.train_loss.back() < clip.train_loss.front());
+  auto mm = world().config("multimat");
+  mm.init_from = clip.weights;
+  mm.epochs = 2;
+  CHECK_NOTHROW(train_model(world().d, mm));
+  std::system(("rm -rf " + dir + "-mnp " + dir + "-clip").c_str());
 }

@@ -1,0 +1,93 @@
+// cast pretrain --kind mnp|contrastive: the pretraining behind the `cast` and `multimat` rows.
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "common/error.hpp"
+#include "common/file_io.hpp"
+#include "train/pretrain.hpp"
+
+namespace cast::cli {
+
+void apply_profile(const std::string& profile, TrainConfig& c, std::size_t& max_tokens);
+std::string default_text_encoder(const std::string& profile);
+
+namespace {
+struct PretrainCliArgs {
+  std::string kind, task = "formation_energy", profile = "demo", source, text_encoder, out;
+  int epochs = 0;
+  std::size_t limit = 0;
+  std::uint64_t seed = 0;
+  bool quiet = false;
+};
+}  // namespace
+
+void register_pretrain(CLI::App& app, Action& action) {
+  auto a = std::make_shared<PretrainCliArgs>();
+  auto* cmd = app.add_subcommand("pretrain", "Masked node prediction (CAST) or contrastive structure-text pretraining (MultiMat)");
+  cmd->add_option("--kind", a->kind, "mnp | contrastive")->required()->check(CLI::IsMember({"mnp", "contrastive"}));
+  cmd->add_option("--task", a->task, "Whose structures to pretrain on (targets unused)")->capture_default_str();
+  cmd->add_option("--profile", a->profile, "demo | small | paper")->capture_default_str();
+  cmd->add_option("--source", a->source, "Dataset file (default: the task's file in the data folder)");
+  cmd->add_option("--text-encoder", a->text_encoder, "BERT checkpoint directory (default as for cast train)");
+  cmd->add_option("--out", a->out, "Output folder for model.pt (default runs/pretrain-<kind>-<profile>)");
+  cmd->add_option("--epochs", a->epochs, "Epochs (default 3)");
+  cmd->add_option("--limit", a->limit, "First N entries");
+  cmd->add_option("--seed", a->seed, "Seed")->capture_default_str();
+  cmd->add_flag("-q,--quiet", a->quiet, "No progress bars");
+  cmd->callback([a, &action] {
+    action = [a] {
+      TrainConfig c;
+      std::size_t max_tokens = 512;
+      apply_profile(a->profile, c, max_tokens);
+      c.epochs = a->epochs > 0 ? a->epochs : 3;
+      c.seed = a->seed;
+      c.progress = !a->quiet;
+      if (a->kind == "contrastive") { c.batch_size = 360; c.lr = 1e-4 * 360 / 256; }
+      c.model.text_encoder = a->text_encoder.empty() ? default_text_encoder(a->profile) : a->text_encoder;
+      if (c.model.text_encoder.empty())
+        fail("pretraining reads text and no text encoder was found: pass --text-encoder DIR or run 'cast lm pretrain'");
+      c.out_dir = a->out.empty() ? "runs/pretrain-" + a->kind + "-" + a->profile : a->out;
+      ::mkdir("runs", 0755);
+      PrepareOptions po;
+      po.task = parse_task(a->task);
+      po.source = a->source.empty() ? default_data_source(po.task) : a->source;
+      if (po.source.empty()) fail("no --source and no data folder found");
+      po.limit = a->limit;
+      po.progress = !a->quiet;
+      po.cache_dir = default_cache_dir();
+      po.max_tokens = max_tokens;
+      po.vocab = c.model.text_encoder + "/vocab.txt";
+      po.filters.paper_filters = false;  // pretraining uses every readable structure
+      Dataset d = prepare_dataset(po);
+      std::printf("%s pretraining on %zu structures (%zu train, %zu val)\n", a->kind.c_str(), d.records.size(),
+                  d.count(Split::Train), d.count(Split::Val));
+      PretrainResult r;
+      if (a->kind == "mnp") {
+        std::printf("%-6s %-11s %s\n", "epoch", "train loss", "val masked-element accuracy");
+        r = pretrain_mnp(d, c, 0.5, [](int e, double l, double acc) {
+          std::printf("%-6d %-11.4f %.4f\n", e, l, acc);
+          std::fflush(stdout);
+        });
+        std::printf("most-frequent-element rate on the same masks: %.4f\n", r.baseline);
+      } else {
+        std::printf("%-6s %-11s %s\n", "epoch", "train loss", "val loss");
+        r = pretrain_contrastive(d, c, 0.2, [](int e, double l, double v) {
+          std::printf("%-6d %-11.4f %.4f\n", e, l, v);
+          std::fflush(stdout);
+        });
+      }
+      nlohmann::json rec = {{"kind", a->kind}, {"profile", a->profile}, {"source", po.source},
+                            {"text_encoder", c.model.text_encoder}, {"train_loss", r.train_loss},
+                            {"val_metric", r.val_metric}, {"baseline", r.baseline}};
+      write_file_atomic(c.out_dir + "/pretrain.json", rec.dump(1));
+      std::printf("weights: %s (use: cast train --model %s --init-from %s)\n", r.weights.c_str(),
+                  a->kind == "mnp" ? "cast" : "multimat", r.weights.c_str());
+      return 0;
+    };
+  });
+}
+
+}  // namespace cast::cli
