@@ -84,10 +84,12 @@ torch::Tensor BertSelfAttentionImpl::forward(const torch::Tensor& x, const torch
   torch::Tensor ctx;
 #if defined(TORCH_VERSION_MAJOR) && TORCH_VERSION_MAJOR >= 2
   // Fused attention (flash / memory-efficient kernels on CUDA).
-  ctx = at::scaled_dot_product_attention(q, k, v, mask_add.to(q.dtype()), is_training() ? dropout : 0.0);
+  ctx = at::scaled_dot_product_attention(q, k, v, mask_add.defined() ? c10::optional<at::Tensor>(mask_add.to(q.dtype()))
+                                                                     : c10::optional<at::Tensor>(),
+                                         is_training() ? dropout : 0.0);
 #else
   auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim));
-  scores = scores + mask_add.to(scores.dtype());
+  if (mask_add.defined()) scores = scores + mask_add.to(scores.dtype());
   auto p = torch::dropout(torch::softmax(scores, -1), dropout, is_training());
   ctx = torch::matmul(p, v);
 #endif
@@ -142,9 +144,12 @@ BertOutputs BertModelImpl::forward(const torch::Tensor& ids, const torch::Tensor
   BertOutputs out;
   out.embeddings_output = embeddings(ids);
   auto x = out.embeddings_output;
-  // HF: (1 - mask) * finfo(dtype).min, broadcast over heads and query positions.
-  auto mask_add = (1.0 - mask.to(x.dtype())).view({mask.size(0), 1, 1, mask.size(1)}) *
-                  std::numeric_limits<float>::lowest();
+  // HF: (1 - mask) * finfo(dtype).min, broadcast over heads and query positions. An undefined
+  // mask means no padding: no additive mask at all, which lets fused kernels take the fast path.
+  torch::Tensor mask_add;
+  if (mask.defined())
+    mask_add = (1.0 - mask.to(x.dtype())).view({mask.size(0), 1, 1, mask.size(1)}) *
+               std::numeric_limits<float>::lowest();
   for (const auto& layer : *layers) x = layer->as<BertLayer>()->forward(x, mask_add);
   out.last_hidden_state = x;
   return out;

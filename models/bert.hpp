@@ -82,7 +82,7 @@ struct BertOutputs {
 
 struct BertModelImpl : torch::nn::Module {
   explicit BertModelImpl(const BertConfig& c);
-  // ids, mask: [B, L] int64; mask 1 = token, 0 = padding.
+  // ids, mask: [B, L] int64; mask 1 = token, 0 = padding; an undefined mask means no padding.
   BertOutputs forward(const torch::Tensor& ids, const torch::Tensor& mask);
   BertEmbeddings embeddings{nullptr};
   torch::nn::ModuleList layers{nullptr};  // registered as encoder.layer
