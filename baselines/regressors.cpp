@@ -121,7 +121,8 @@ class CastRegressor : public Regressor {
   torch::Tensor fused_nodes(const ModelBatch& b, bool keep_attention = false) {
     auto nodes = cogn->node_states(b.graphs);
     auto tokens = bert->forward(b.token_ids, b.token_mask).last_hidden_state;
-    return fusion->forward(nodes, b.graphs.graph_index, b.graphs.num_graphs, tokens, b.token_mask, keep_attention);
+    return fusion->forward(nodes, b.graphs.graph_index, b.graphs.num_graphs, tokens, b.token_mask, keep_attention,
+                           b.graphs.max_nodes);
   }
   torch::Tensor predict(const ModelBatch& b) override {
     auto fused = fused_nodes(b);

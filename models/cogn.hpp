@@ -20,6 +20,7 @@ struct GraphBatch {
   torch::Tensor edge_src, edge_dst;  // [E] int64, node indices into the batch
   torch::Tensor edge_distance;  // [E] float, Å
   int64_t num_graphs = 0;
+  int64_t max_nodes = 0;       // largest graph, known on the host (no device sync to find it)
   GraphBatch to(const torch::Device& d) const;
 };
 

@@ -24,8 +24,10 @@ torch::Tensor CrossAttentionLayerImpl::forward(const torch::Tensor& q, const tor
   auto K = k_proj(kv).view({B, L, heads, head_dim}).transpose(1, 2);
   auto V = v_proj(kv).view({B, L, heads, head_dim}).transpose(1, 2);
   auto scores = torch::matmul(Q, K.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim));
-  auto pad = token_mask.eq(0).view({B, 1, 1, L});
-  scores = scores.masked_fill(pad, -std::numeric_limits<float>::infinity());
+  if (token_mask.defined()) {
+    auto pad = token_mask.eq(0).view({B, 1, 1, L});
+    scores = scores.masked_fill(pad, -std::numeric_limits<float>::infinity());
+  }
   auto p = torch::softmax(scores, -1);
   if (attn) *attn = p.detach();
   auto ctx = torch::matmul(torch::dropout(p, dropout, is_training()), V).transpose(1, 2).reshape({B, N, heads * head_dim});
@@ -40,11 +42,12 @@ CrossAttentionFusionImpl::CrossAttentionFusionImpl(const FusionOptions& o) : opt
 
 torch::Tensor CrossAttentionFusionImpl::forward(const torch::Tensor& nodes, const torch::Tensor& graph_index,
                                                 int64_t num_graphs, const torch::Tensor& tokens,
-                                                const torch::Tensor& token_mask, bool keep_attention) {
+                                                const torch::Tensor& token_mask, bool keep_attention,
+                                                int64_t max_nodes) {
   // Pad nodes per graph: position of each node within its graph.
   const int64_t N = nodes.size(0);
   auto counts = torch::zeros({num_graphs}, graph_index.options()).index_add_(0, graph_index, torch::ones_like(graph_index));
-  const int64_t nmax = counts.max().item<int64_t>();
+  const int64_t nmax = max_nodes > 0 ? max_nodes : counts.max().item<int64_t>();
   auto starts = torch::cumsum(counts, 0) - counts;
   auto pos = torch::arange(N, graph_index.options()) - starts.index_select(0, graph_index);
   auto flat = graph_index * nmax + pos;

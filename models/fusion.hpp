@@ -32,8 +32,11 @@ struct CrossAttentionFusionImpl : torch::nn::Module {
   // nodes: [N, dim] concatenated over graphs, graph_index: [N]; tokens: [B, L, text_dim].
   // Returns fused node states [N, dim]. keep_attention: fill `attention` with one
   // [B, heads, Nmax, L] tensor per layer (node order within a graph preserved).
+  // max_nodes: the largest graph's node count when known on the host (0: computed, which
+  // synchronises with the device).
   torch::Tensor forward(const torch::Tensor& nodes, const torch::Tensor& graph_index, int64_t num_graphs,
-                        const torch::Tensor& tokens, const torch::Tensor& token_mask, bool keep_attention = false);
+                        const torch::Tensor& tokens, const torch::Tensor& token_mask, bool keep_attention = false,
+                        int64_t max_nodes = 0);
   torch::nn::ModuleList layers{nullptr};
   std::vector<torch::Tensor> attention;
   FusionOptions options;

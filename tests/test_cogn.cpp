@@ -5,6 +5,7 @@
 #include "crystal/readers.hpp"
 #include "graph/crystal_graph.hpp"
 #include "models/cogn.hpp"
+#include "models/foreach_adamw.hpp"
 #include "test_support.hpp"
 #include "train/graph_batch.hpp"
 
@@ -53,4 +54,22 @@ TEST_CASE("batching: a batch of two graphs gives the same per-graph outputs as o
   REQUIRE(both.size(0) == 2);
   CHECK(std::fabs(both[0].item<double>() - ya[0].item<double>()) < 1e-5);
   CHECK(std::fabs(both[1].item<double>() - yb[0].item<double>()) < 1e-5);
+}
+
+TEST_CASE("the multi-tensor AdamW takes the same steps as torch::optim::AdamW") {
+  torch::manual_seed(0);
+  auto a = torch::randn({5, 3}, torch::requires_grad()), b = torch::randn({7}, torch::requires_grad());
+  auto a2 = a.detach().clone().requires_grad_(true), b2 = b.detach().clone().requires_grad_(true);
+  torch::optim::AdamW ref({a, b}, torch::optim::AdamWOptions(1e-2).weight_decay(0.05));
+  models::ForeachAdamW ours({a2, b2}, 1e-2, 0.05);
+  for (int step = 0; step < 5; ++step) {
+    ref.zero_grad();
+    ours.zero_grad();
+    ((a * a).sum() + (b.sin()).sum()).backward();
+    ((a2 * a2).sum() + (b2.sin()).sum()).backward();
+    ref.step();
+    ours.step();
+  }
+  CHECK((a - a2).abs().max().item<double>() < 1e-6);
+  CHECK((b - b2).abs().max().item<double>() < 1e-6);
 }

@@ -9,6 +9,7 @@
 
 #include "models/bert.hpp"
 #include "models/cogn.hpp"
+#include "models/foreach_adamw.hpp"
 #include "models/fusion.hpp"
 
 #if TORCH_VERSION_MAJOR >= 2
@@ -35,7 +36,7 @@ struct CastStep : torch::nn::Module {
   torch::Tensor forward(const GraphBatch& g, const torch::Tensor& ids, const torch::Tensor& mask) {
     auto nodes = cogn->node_states(g);
     auto tokens = bert->forward(ids, torch::Tensor()).last_hidden_state;  // no padding in this batch
-    auto fused = fusion->forward(nodes, g.graph_index, g.num_graphs, tokens, mask);
+    auto fused = fusion->forward(nodes, g.graph_index, g.num_graphs, tokens, mask, false, g.max_nodes);
     return head(cogn->readout(g, fused)).squeeze(-1);
   }
 };
@@ -51,7 +52,7 @@ int main(int argc, char** argv) {
   model->to(dev);
   std::vector<torch::Tensor> params;
   for (auto& p : model->parameters()) if (p.requires_grad()) params.push_back(p);
-  torch::optim::AdamW opt(params, torch::optim::AdamWOptions(5e-4).weight_decay(0.01));
+  ForeachAdamW opt(params, 5e-4, 0.01);
   // Paper size on a GPU; a tiny smoke-test size on CPU.
   const int64_t B = dev.is_cuda() ? 64 : 2, L = dev.is_cuda() ? 512 : 32, N = 17, E = 24;
   auto opts_l = torch::TensorOptions().dtype(torch::kLong).device(dev);
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
   g.edge_src = base + torch::randint(0, N, {B * N * E}, opts_l);
   g.edge_distance = torch::rand({B * N * E}, torch::TensorOptions().device(dev)) * 4 + 1.5;
   g.num_graphs = B;
+  g.max_nodes = N;
   auto ids = torch::randint(5, 31090, {B, L}, opts_l);
   auto mask = torch::ones({B, L}, opts_l);
   auto y = torch::randn({B}, torch::TensorOptions().device(dev));

@@ -1,5 +1,7 @@
 #include "train/graph_batch.hpp"
 
+#include <algorithm>
+
 #include "graph/node_features.hpp"
 
 namespace cast {
@@ -39,6 +41,7 @@ models::GraphBatch collate_graphs(const std::vector<const CrystalGraph*>& graphs
   b.edge_dst = L(dst);
   b.edge_distance = F(dist);
   b.num_graphs = static_cast<int64_t>(graphs.size());
+  for (const auto* g : graphs) b.max_nodes = std::max<int64_t>(b.max_nodes, static_cast<int64_t>(g->num_nodes()));
   return b;
 }
 
