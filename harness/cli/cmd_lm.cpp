@@ -232,6 +232,7 @@ void register_lm(CLI::App& app, Action& action) {
     int epochs = 3;
     std::size_t limit = 0, max_length = 128;
     bool both = false, quiet = false;
+    std::string pooling = "cls";
   };
   auto fa = std::make_shared<FinetuneArgs>();
   auto* ft = lm->add_subcommand("finetune",
@@ -243,6 +244,8 @@ void register_lm(CLI::App& app, Action& action) {
   ft->add_option("--epochs", fa->epochs, "Epochs")->capture_default_str();
   ft->add_option("--limit", fa->limit, "First N entries");
   ft->add_option("--max-length", fa->max_length, "Tokens per text")->capture_default_str();
+  ft->add_option("--pooling", fa->pooling, "cls | mean: the text vector fed to the head")
+      ->check(CLI::IsMember({"cls", "mean"}))->capture_default_str();
   ft->add_flag("--compare", fa->both, "Also fine-tune a randomly initialised encoder of the same size");
   ft->add_flag("-q,--quiet", fa->quiet, "No progress bars");
   ft->callback([fa, &action] {
@@ -260,7 +263,7 @@ void register_lm(CLI::App& app, Action& action) {
       std::vector<double> y;
       std::vector<int> split;
       for (const auto& r : d.records) {
-        ids.push_back(r.token_ids.empty() ? std::vector<std::int32_t>{2, 3} : r.token_ids);  // [CLS]-only fallback
+        ids.push_back(r.token_ids);  // [CLS] [SEP] for a structure without text
         y.push_back(r.target);
         split.push_back(static_cast<int>(r.split));
       }
@@ -271,6 +274,7 @@ void register_lm(CLI::App& app, Action& action) {
       o.epochs = fa->epochs;
       o.max_length = fa->max_length;
       o.progress = !fa->quiet;
+      o.mean_pooling = fa->pooling == "mean";
       auto report = [&](const char* name, const TextRegressionResult& r) {
         std::printf("%-22s test MAE %.4f  val MAE %.4f (best epoch %d)  mean predictor %.4f  %.0f s\n", name,
                     r.test_mae, r.val_mae, r.best_epoch, r.mean_predictor_test_mae, r.seconds);

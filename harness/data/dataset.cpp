@@ -186,6 +186,11 @@ Dataset prepare_dataset(const PrepareOptions& opt, bool* loaded_from_cache) {
         r.text.clear();
       }
     }
+    if (tokenizer && r.text.empty()) {
+      // No text: the model reads [CLS] only (paper §2.2), with this vocabulary's ids.
+      r.token_ids = {tokenizer->vocab().cls_id, tokenizer->vocab().sep_id};
+      r.token_count = 2;
+    }
     e.structure = Structure();  // free memory early
   }, &prog);
 

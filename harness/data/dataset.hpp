@@ -14,7 +14,7 @@
 
 namespace cast {
 
-constexpr std::uint32_t kDatasetFormatVersion = 2;
+constexpr std::uint32_t kDatasetFormatVersion = 3;
 
 struct DatasetRecord {
   std::string id;

@@ -52,6 +52,11 @@ TextRegressionResult finetune_text_regression(const std::vector<std::vector<std:
     return std::make_pair(torch::from_blob(x.data(), shape, torch::kLong).clone(),
                           torch::from_blob(m.data(), shape, torch::kLong).clone());
   };
+  auto pool = [&](const torch::Tensor& hidden, const torch::Tensor& m) {
+    if (!opt.mean_pooling) return hidden.select(1, 0);
+    auto w = m.to(hidden.dtype()).unsqueeze(-1);
+    return (hidden * w).sum(1) / w.sum(1).clamp_min(1.0);
+  };
   auto predict = [&](const std::vector<std::size_t>& idx) {
     torch::NoGradGuard g;
     bert->eval();
@@ -59,7 +64,7 @@ TextRegressionResult finetune_text_regression(const std::vector<std::vector<std:
     for (std::size_t b = 0; b < idx.size(); b += opt.batch_size) {
       auto e = std::min(idx.size(), b + opt.batch_size);
       auto [x, m] = batch(idx, b, e);
-      auto y = head(bert->forward(x, m).last_hidden_state.select(1, 0)).squeeze(-1);
+      auto y = head(pool(bert->forward(x, m).last_hidden_state, m)).squeeze(-1);
       for (int64_t k = 0; k < y.size(0); ++k) out.push_back(y[k].item<double>() * sd + mean);
     }
     return out;
@@ -92,7 +97,7 @@ TextRegressionResult finetune_text_regression(const std::vector<std::vector<std:
         o.lr((&g == &optimizer.param_groups()[0] ? opt.lr_encoder : opt.lr_head) * sched.factor(step));
       }
       optimizer.zero_grad();
-      auto pred = head(bert->forward(x, m).last_hidden_state.select(1, 0)).squeeze(-1);
+      auto pred = head(pool(bert->forward(x, m).last_hidden_state, m)).squeeze(-1);
       auto loss = torch::l1_loss(pred, y);
       loss.backward();
       torch::nn::utils::clip_grad_norm_(bert->parameters(), 1.0);

@@ -59,10 +59,11 @@ ModelBatch build_batch(const Dataset& d, const std::vector<std::size_t>& rows, b
     std::vector<int64_t> ids(rows.size() * cols, 0), mask(rows.size() * cols, 0);
     for (std::size_t r = 0; r < rows.size(); ++r) {
       const auto& t = d.records[rows[r]].token_ids;
-      // A structure without text gets [CLS] only (paper §2.2): id 2 in BERT vocabularies is
-      // not guaranteed, so use the record's own first token when present.
-      std::vector<std::int32_t> only_cls = {2, 3};
-      const auto& use = t.empty() ? only_cls : t;
+      // prepare_dataset gives a text-less structure [CLS] [SEP] in the encoder's own ids; a
+      // dataset prepared without a vocabulary cannot feed a text model.
+      if (t.empty())
+        fail("entry '", d.records[rows[r]].id, "' has no token ids: prepare the dataset with the text encoder's vocab.txt");
+      const auto& use = t;
       for (std::size_t c = 0; c < use.size(); ++c) {
         ids[r * cols + c] = use[c];
         mask[r * cols + c] = 1;
