@@ -11,6 +11,7 @@
 #include "cli/commands.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
+#include "store/results_store.hpp"
 #include "train/trainer.hpp"
 
 namespace cast::cli {
@@ -18,6 +19,7 @@ namespace cast::cli {
 namespace {
 struct TrainArgs {
   std::string model, task, profile = "demo", source, text_encoder, text_mode, out, init_from, device = "cpu";
+  std::string db = "results/cast.db", experiment = "manual";
   std::uint64_t seed = 0;
   int epochs = 0, patience = -1;
   std::size_t limit = 0, batch = 0;
@@ -64,6 +66,8 @@ void register_train(CLI::App& app, Action& action) {
   cmd->add_option("--patience", a->patience, "Early stopping patience in epochs (0 = none)");
   cmd->add_option("--limit", a->limit, "Use only the first N entries of the source");
   cmd->add_option("--device", a->device, "cpu or cuda")->capture_default_str();
+  cmd->add_option("--db", a->db, "Results database (SQLite)")->capture_default_str();
+  cmd->add_option("--experiment", a->experiment, "Experiment name recorded with the run")->capture_default_str();
   cmd->add_flag("-q,--quiet", a->quiet, "No progress bars");
   cmd->callback([a, &action] {
     action = [a] {
@@ -107,18 +111,40 @@ void register_train(CLI::App& app, Action& action) {
                   d.task.c_str(), static_cast<unsigned long long>(c.seed), a->profile.c_str(), d.count(Split::Train),
                   d.count(Split::Val), d.count(Split::Test), c.out_dir.c_str());
       std::printf("%-6s %-11s %-10s %-10s %-9s %s\n", "epoch", "train loss", "val MAE", "lr", "samples/s", "seconds");
+      ::mkdir("results", 0755);
+      ResultsStore store(a->db);
+      std::vector<std::pair<std::string, std::string>> split_of;
+      for (const auto& rec : d.records) split_of.emplace_back(rec.id, split_name(rec.split));
+      store.record_split(d.task, split_of);
+      nlohmann::json resolved = {{"model", a->model}, {"task", d.task}, {"seed", c.seed}, {"profile", a->profile},
+                                 {"source", po.source}, {"epochs", c.epochs}, {"batch_size", c.batch_size},
+                                 {"lr", c.lr}, {"lr_text", c.lr_text}, {"warmup_steps", c.warmup_steps},
+                                 {"cycles", c.cycles}, {"text_mode", c.model.text_mode}, {"init_from", c.init_from},
+                                 {"dataset", d.settings}};
+      const std::int64_t run_id = store.begin_run({a->experiment, a->model, d.task, a->profile, c.seed}, resolved.dump(),
+                                                  CAST_GIT_SHA, std::string("libtorch ") + TORCH_VERSION, c.device,
+                                                  c.model.text_encoder);
       TrainResult r;
       try {
-        r = train_model(d, c, [](const EpochRecord& e) {
+        r = train_model(d, c, [&](const EpochRecord& e) {
           std::printf("%-6d %-11.4f %-10.4f %-10.2e %-9.0f %.1f\n", e.epoch, e.train_loss, e.val_mae, e.lr,
                       e.samples_per_second, e.seconds);
           std::fflush(stdout);
+          store.add_epoch(run_id, {e.epoch, e.train_loss, e.val_mae, e.lr, e.seconds});
         });
       } catch (const std::invalid_argument& e) {
+        store.fail_run(run_id, e.what());
         throw InputError(e.what());
       } catch (const c10::Error& e) {
+        store.fail_run(run_id, e.what_without_backtrace());
         throw std::runtime_error(e.what_without_backtrace());
+      } catch (const std::exception& e) {
+        store.fail_run(run_id, e.what());
+        throw;
       }
+      std::vector<StoredPrediction> preds;
+      for (const auto& p : r.test_predictions) preds.push_back({"test", p.id, p.y_true, p.y_pred});
+      store.finish_run(run_id, preds);
       const TaskInfo& ti = task_info(po.task);
       std::printf("best epoch %d: val MAE %.4f, test MAE %.4f %s (mean predictor %.4f), %.0f s\n", r.best_epoch, r.val_mae,
                   r.test_mae, ti.unit, r.mean_predictor_test_mae, r.seconds);
@@ -133,6 +159,7 @@ void register_train(CLI::App& app, Action& action) {
       for (const auto& p : r.test_predictions)
         rec["test_predictions"].push_back({{"id", p.id}, {"y_true", p.y_true}, {"y_pred", p.y_pred}});
       write_file_atomic(c.out_dir + "/run.json", rec.dump(1));
+      std::printf("recorded as run %lld in %s\n", static_cast<long long>(run_id), a->db.c_str());
       return 0;
     };
   });

@@ -1,0 +1,103 @@
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+#include "common/error.hpp"
+#include "store/results_store.hpp"
+
+using namespace cast;
+using Catch::Matchers::Contains;
+
+namespace {
+std::string temp_db(const std::string& name) {
+  std::string p = "/tmp/cast-test-" + name + "-" + std::to_string(::getpid()) + ".db";
+  std::remove(p.c_str());
+  std::remove((p + "-wal").c_str());
+  std::remove((p + "-shm").c_str());
+  return p;
+}
+}  // namespace
+
+TEST_CASE("a run's epochs, predictions and recomputed metrics survive reopening") {
+  const std::string path = temp_db("store");
+  {
+    ResultsStore s(path);
+    RunKey k{"table1", "cogn", "log_kvrh", "demo", 1};
+    auto id = s.begin_run(k, "{}", "abc123", "torch 1.13", "cpu", "");
+    CHECK(s.begin_run(k, "{}", "abc123", "torch 1.13", "cpu", "") == id);  // same key, same run
+    s.add_epoch(id, {1, 0.5, 0.2, 1e-3, 2.0});
+    s.add_epoch(id, {2, 0.4, 0.1, 5e-4, 2.0});
+    s.finish_run(id, {{"test", "a", 1.0, 1.5}, {"test", "b", 2.0, 1.0}, {"val", "c", 0.0, 0.1}});
+  }
+  ResultsStore s(path);
+  auto runs = s.runs();
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].status == "done");
+  CHECK(runs[0].git_sha == "abc123");
+  CHECK(s.epochs(runs[0].id).size() == 2);
+  std::map<std::string, double> m;
+  for (auto& [k, v] : s.metrics(runs[0].id, "test")) m[k] = v;
+  CHECK(m["mae"] == Approx(0.75));            // (0.5 + 1.0) / 2
+  CHECK(m["rmse"] == Approx(std::sqrt((0.25 + 1.0) / 2)));
+  CHECK(m["n"] == 2);
+  CHECK(s.predictions(runs[0].id, "test").size() == 2);
+  CHECK(s.find_run({"table1", "cogn", "log_kvrh", "demo", 1}).has_value());
+  CHECK_FALSE(s.find_run({"table1", "cogn", "log_kvrh", "demo", 2}).has_value());
+}
+
+TEST_CASE("foreign and corrupted files are refused with a message naming them") {
+  const std::string foreign = temp_db("foreign");
+  sqlite3* db = nullptr;
+  sqlite3_open(foreign.c_str(), &db);
+  sqlite3_exec(db, "CREATE TABLE photos(id INTEGER)", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  CHECK_THROWS_WITH(ResultsStore(foreign), Contains(foreign) && Contains("another application"));
+  const std::string junk = temp_db("junk");
+  std::ofstream(junk) << "this is not a database, just text that is long enough to fill a header page........";
+  CHECK_THROWS_WITH(ResultsStore(junk), Contains(junk) && Contains("not a SQLite database"));
+}
+
+TEST_CASE("frozen splits: a sample cannot move to another split") {
+  ResultsStore s(temp_db("splits"));
+  s.record_split("band_gap", {{"mp-1", "train"}, {"mp-2", "test"}});
+  CHECK_NOTHROW(s.record_split("band_gap", {{"mp-1", "train"}}));
+  CHECK_THROWS_WITH(s.record_split("band_gap", {{"mp-2", "val"}}), Contains("mp-2") && Contains("frozen"));
+}
+
+TEST_CASE("two processes writing to one database at once lose nothing") {
+  const std::string path = temp_db("concurrent");
+  { ResultsStore init(path); }
+  pid_t kids[2];
+  for (int k = 0; k < 2; ++k) {
+    kids[k] = fork();
+    if (kids[k] == 0) {
+      try {
+        ResultsStore s(path);
+        for (int r = 0; r < 40; ++r) {
+          auto id = s.begin_run({"t", "m" + std::to_string(k), "task", "demo", static_cast<std::uint64_t>(r)}, "{}", "", "", "cpu", "");
+          s.add_epoch(id, {1, 0.1, 0.1, 0.1, 0.1});
+          s.finish_run(id, {{"test", "x", 1.0, 2.0}});
+        }
+        _exit(0);
+      } catch (...) {
+        _exit(1);
+      }
+    }
+  }
+  for (pid_t p : kids) {
+    int status = 0;
+    waitpid(p, &status, 0);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  }
+  ResultsStore s(path);
+  auto runs = s.runs();
+  CHECK(runs.size() == 80);
+  for (const auto& r : runs) CHECK(r.status == "done");
+}
