@@ -9,6 +9,7 @@
 #include <map>
 
 #include "common/error.hpp"
+#include "report/table1.hpp"
 #include "store/results_store.hpp"
 
 using namespace cast;
@@ -100,4 +101,29 @@ TEST_CASE("two processes writing to one database at once lose nothing") {
   auto runs = s.runs();
   CHECK(runs.size() == 80);
   for (const auto& r : runs) CHECK(r.status == "done");
+}
+
+TEST_CASE("Table 1 from the store: mean (std) over seeds, best bold, second underlined, paper beside") {
+  const std::string path = temp_db("table1");
+  ResultsStore s(path);
+  // cast: test MAE 0.04, 0.05, 0.06 over three seeds; cogn: 0.10, 0.10, 0.10; bert: 0.2.
+  auto add = [&](const std::string& model, std::uint64_t seed, double err) {
+    auto id = s.begin_run({"table1", model, "log_kvrh", "demo", seed}, "{}", "", "", "cpu", model == "cogn" ? "" : "results/lm/demo");
+    s.finish_run(id, {{"test", "a", 1.0, 1.0 + err}, {"test", "b", 2.0, 2.0 - err}});
+  };
+  add("cast", 0, 0.04); add("cast", 1, 0.05); add("cast", 2, 0.06);
+  add("cogn", 0, 0.10); add("cogn", 1, 0.10); add("cogn", 2, 0.10);
+  add("bert", 0, 0.2);
+  Table1Options o;
+  o.paper_csv = std::string(CAST_TEST_DIR) + "/../results/paper_table1.csv";
+  std::string md = render_table1(s, o);
+  CHECK_THAT(md, Contains("| CAST | **0.050 (0.010)** / 0.039 (0.000) [+0.011] |"));
+  CHECK_THAT(md, Contains("| coGN | <u>0.100 (0.000)</u> / 0.050 (0.001) [+0.050] |"));
+  CHECK_THAT(md, Contains("0.200 (0.000) / 0.053 (0.001) [+0.147] (n=1)"));
+  CHECK_THAT(md, Contains("log_kvrh=results/lm/demo"));
+  CHECK(render_table1(s, o) == md);  // regenerated from the database alone: the same bytes
+  o.format = TableFormat::Latex;
+  CHECK_THAT(render_table1(s, o), Contains("\\textbf{0.050 (0.010)}"));
+  o.format = TableFormat::Csv;
+  CHECK_THAT(render_table1(s, o), Contains("cast,log_kvrh,3,0.0500,0.0100,0.0390,0.0003,0.0110"));
 }

@@ -19,6 +19,7 @@ void register_lm(CLI::App& app, Action& action);
 void register_describe(CLI::App& app, Action& action);
 void register_train(CLI::App& app, Action& action);
 void register_pretrain(CLI::App& app, Action& action);
+void register_results(CLI::App& app, Action& action);
 
 // The data folder: $CAST_DATA_DIR, else ../shared/data or shared/data near the working
 // directory or the executable; empty when none is found.

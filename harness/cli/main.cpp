@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   cast::cli::register_lm(app, action);
   cast::cli::register_train(app, action);
   cast::cli::register_pretrain(app, action);
+  cast::cli::register_results(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

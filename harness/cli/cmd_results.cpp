@@ -1,0 +1,110 @@
+// cast results list | show RUN | table | export RUN: query the results store; tables are
+// rendered from the database alone.
+#include <cstdio>
+#include <fstream>
+
+#include "cli/commands.hpp"
+#include "common/error.hpp"
+#include "common/file_io.hpp"
+#include "report/table1.hpp"
+#include "store/results_store.hpp"
+
+namespace cast::cli {
+
+namespace {
+struct ResultsArgs {
+  std::string db = "results/cast.db", profile = "demo", experiment, format = "markdown", out, paper = "results/paper_table1.csv";
+  std::int64_t run = 0;
+};
+
+ResultsStore open_existing(const std::string& path) {
+  if (!file_exists(path)) fail(path, ": no results database yet; run 'cast train' or 'cast reproduce' first, or pass --db");
+  return ResultsStore(path);
+}
+}  // namespace
+
+void register_results(CLI::App& app, Action& action) {
+  auto a = std::make_shared<ResultsArgs>();
+  auto* res = app.add_subcommand("results", "Query the results store: list, show, table, export");
+  res->require_subcommand(1);
+  res->add_option("--db", a->db, "Results database")->capture_default_str();
+
+  auto* list = res->add_subcommand("list", "One line per run: id, experiment, model, task, seed, profile, status, test MAE");
+  list->callback([a, &action] {
+    action = [a] {
+      ResultsStore s = open_existing(a->db);
+      std::printf("%-5s %-10s %-17s %-17s %-5s %-7s %-8s %s\n", "id", "experiment", "model", "task", "seed", "profile", "status", "test MAE");
+      for (const auto& r : s.runs()) {
+        std::string mae = "-";
+        for (const auto& [k, v] : s.metrics(r.id, "test"))
+          if (k == "mae") { char b[32]; std::snprintf(b, sizeof b, "%.4f", v); mae = b; }
+        std::printf("%-5lld %-10s %-17s %-17s %-5llu %-7s %-8s %s\n", static_cast<long long>(r.id), r.key.experiment.c_str(),
+                    r.key.model.c_str(), r.key.task.c_str(), static_cast<unsigned long long>(r.key.seed),
+                    r.key.profile.c_str(), r.status.c_str(), mae.c_str());
+      }
+      return 0;
+    };
+  });
+
+  auto* show = res->add_subcommand("show", "A run's configuration, epochs and metrics");
+  show->add_option("run", a->run, "Run id (see 'cast results list')")->required();
+  show->callback([a, &action] {
+    action = [a] {
+      ResultsStore s = open_existing(a->db);
+      auto v = s.runs("id=" + std::to_string(a->run));
+      if (v.empty()) fail("no run ", a->run, " in ", a->db, "; see 'cast results list'");
+      const auto& r = v[0];
+      std::printf("run %lld: %s %s %s seed %llu profile %s, %s\n  git %s, %s, device %s, text encoder %s\n  config %s\n",
+                  static_cast<long long>(r.id), r.key.experiment.c_str(), r.key.model.c_str(), r.key.task.c_str(),
+                  static_cast<unsigned long long>(r.key.seed), r.key.profile.c_str(), r.status.c_str(), r.git_sha.c_str(),
+                  r.versions.c_str(), r.device.c_str(), r.text_encoder.empty() ? "-" : r.text_encoder.c_str(), r.config.c_str());
+      std::printf("  epoch  train loss  val MAE   lr        seconds\n");
+      for (const auto& e : s.epochs(r.id))
+        std::printf("  %-6d %-11.4f %-9.4f %-9.2e %.1f\n", e.epoch, e.train_loss, e.val_mae, e.lr, e.seconds);
+      for (const char* split : {"val", "test"})
+        for (const auto& [k, val] : s.metrics(r.id, split)) std::printf("  %s %s = %.6g\n", split, k.c_str(), val);
+      return 0;
+    };
+  });
+
+  auto* table = res->add_subcommand("table", "Table 1 from the store, with the paper's values beside ours");
+  table->add_option("--profile", a->profile, "Profile of the runs")->capture_default_str();
+  table->add_option("--experiment", a->experiment, "Only runs of this experiment");
+  table->add_option("--format", a->format, "markdown | latex | csv")->capture_default_str();
+  table->add_option("--paper", a->paper, "The paper's Table 1 as CSV")->capture_default_str();
+  table->add_option("-o,--output", a->out, "Write to this file instead of standard output");
+  table->callback([a, &action] {
+    action = [a] {
+      ResultsStore s = open_existing(a->db);
+      Table1Options o;
+      o.profile = a->profile;
+      o.experiment = a->experiment;
+      o.paper_csv = a->paper;
+      o.format = parse_table_format(a->format);
+      std::string t = render_table1(s, o);
+      if (a->out.empty()) std::fputs(t.c_str(), stdout);
+      else write_file_atomic(a->out, t);
+      return 0;
+    };
+  });
+
+  auto* exp = res->add_subcommand("export", "A run's predictions as CSV (split, id, y_true, y_pred)");
+  exp->add_option("run", a->run, "Run id")->required();
+  exp->add_option("-o,--output", a->out, "Output file (default: standard output)");
+  exp->callback([a, &action] {
+    action = [a] {
+      ResultsStore s = open_existing(a->db);
+      std::string csv = "split,sample_id,y_true,y_pred\n";
+      char b[128];
+      for (const auto& p : s.predictions(a->run)) {
+        std::snprintf(b, sizeof b, ",%.9g,%.9g\n", p.y_true, p.y_pred);
+        csv += p.split + "," + p.sample_id + b;
+      }
+      if (a->out.empty()) std::fputs(csv.c_str(), stdout);
+      else write_file_atomic(a->out, csv);
+      return 0;
+    };
+  });
+}
+
+}  // namespace cast::cli

@@ -1,0 +1,156 @@
+#include "report/table1.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "common/error.hpp"
+#include "common/file_io.hpp"
+
+namespace cast {
+
+TableFormat parse_table_format(const std::string& s) {
+  if (s == "md" || s == "markdown") return TableFormat::Markdown;
+  if (s == "latex" || s == "tex") return TableFormat::Latex;
+  if (s == "csv") return TableFormat::Csv;
+  fail("unknown table format '", s, "'; valid formats: markdown, latex, csv");
+}
+
+namespace {
+const std::vector<std::string> kModels = {"cogn", "bert", "crysmmnet-frozen", "crysmmnet-lora", "multimat", "cast-scratch", "cast"};
+const std::map<std::string, std::string> kModelNames = {
+    {"cogn", "coGN"}, {"bert", "BERT (text only)"}, {"crysmmnet-frozen", "CrysMMNet (frozen LM)"},
+    {"crysmmnet-lora", "CrysMMNet (LoRA ft)"}, {"multimat", "MultiMat"}, {"cast-scratch", "CAST (w/o pretraining)"},
+    {"cast", "CAST"}};
+const std::vector<std::string> kTasks = {"total_energy", "formation_energy", "band_gap", "log_gvrh", "log_kvrh"};
+
+struct Cell {
+  double mean = 0, std = 0;
+  int n = 0;
+};
+
+std::string fmt(double x, int digits = 3) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.*f", digits, x);
+  return b;
+}
+}  // namespace
+
+std::string render_table1(const ResultsStore& store, const Table1Options& opt) {
+  // Ours: test MAE per finished run, recomputed from predictions by the store.
+  std::map<std::pair<std::string, std::string>, std::vector<double>> maes;
+  std::map<std::string, std::set<std::string>> encoders;  // task -> text encoders used
+  for (const auto& r : store.runs("status='done'")) {
+    if (r.key.profile != opt.profile) continue;
+    if (!opt.experiment.empty() && r.key.experiment != opt.experiment) continue;
+    for (const auto& [name, v] : store.metrics(r.id, "test"))
+      if (name == "mae") maes[{r.key.model, r.key.task}].push_back(v);
+    if (!r.text_encoder.empty()) encoders[r.key.task].insert(r.text_encoder);
+  }
+  std::map<std::pair<std::string, std::string>, Cell> ours, paper;
+  for (auto& [k, v] : maes) {
+    Cell c;
+    c.n = static_cast<int>(v.size());
+    for (double x : v) c.mean += x;
+    c.mean /= c.n;
+    for (double x : v) c.std += (x - c.mean) * (x - c.mean);
+    c.std = c.n > 1 ? std::sqrt(c.std / (c.n - 1)) : 0.0;
+    ours[k] = c;
+  }
+  if (!opt.paper_csv.empty() && file_exists(opt.paper_csv)) {
+    std::istringstream is(read_file(opt.paper_csv));
+    std::string line;
+    while (std::getline(is, line)) {
+      if (line.empty() || line[0] == '#' || line.rfind("model,", 0) == 0) continue;
+      std::istringstream ls(line);
+      std::string m, t, a, b;
+      std::getline(ls, m, ',');
+      std::getline(ls, t, ',');
+      std::getline(ls, a, ',');
+      std::getline(ls, b, ',');
+      paper[{m, t}] = {std::stod(a), std::stod(b), 3};
+    }
+  }
+  std::vector<std::string> tasks;
+  for (const auto& t : kTasks)
+    if (std::any_of(ours.begin(), ours.end(), [&](const auto& kv) { return kv.first.second == t; })) tasks.push_back(t);
+  // Rank per task: 1 best, 2 second.
+  std::map<std::pair<std::string, std::string>, int> rank;
+  for (const auto& t : tasks) {
+    std::vector<std::pair<double, std::string>> v;
+    for (const auto& m : kModels)
+      if (ours.count({m, t})) v.push_back({ours[{m, t}].mean, m});
+    std::sort(v.begin(), v.end());
+    for (std::size_t i = 0; i < v.size() && i < 2; ++i) rank[{v[i].second, t}] = static_cast<int>(i + 1);
+  }
+  std::ostringstream os;
+  const bool md = opt.format == TableFormat::Markdown, tex = opt.format == TableFormat::Latex;
+  if (opt.format == TableFormat::Csv) {
+    os << "model,task,runs,mae_mean,mae_std,paper_mean,paper_std,difference\n";
+    for (const auto& m : kModels)
+      for (const auto& t : tasks) {
+        if (!ours.count({m, t})) continue;
+        const Cell& c = ours[{m, t}];
+        os << m << "," << t << "," << c.n << "," << fmt(c.mean, 4) << "," << fmt(c.std, 4) << ",";
+        if (paper.count({m, t})) os << fmt(paper[{m, t}].mean, 4) << "," << fmt(paper[{m, t}].std, 4) << "," << fmt(c.mean - paper[{m, t}].mean, 4);
+        else os << ",,";
+        os << "\n";
+      }
+    return os.str();
+  }
+  auto cell = [&](const std::string& m, const std::string& t) {
+    if (!ours.count({m, t})) return std::string("-");
+    const Cell& c = ours[{m, t}];
+    std::string v = fmt(c.mean) + " (" + fmt(c.std) + ")";
+    const int rk = rank.count({m, t}) ? rank[{m, t}] : 0;
+    if (rk == 1) v = md ? "**" + v + "**" : "\\textbf{" + v + "}";
+    if (rk == 2) v = md ? "<u>" + v + "</u>" : "\\underline{" + v + "}";
+    if (paper.count({m, t})) {
+      const Cell& p = paper[{m, t}];
+      v += std::string(md ? " / " : " / ") + fmt(p.mean) + " (" + fmt(p.std) + ")";
+      const double diff = c.mean - p.mean;
+      v += std::string(" [") + (diff >= 0 ? "+" : "") + fmt(diff) + "]";
+    }
+    if (c.n < 3) v += md ? " (n=" + std::to_string(c.n) + ")" : " ($n$=" + std::to_string(c.n) + ")";
+    return v;
+  };
+  if (md) {
+    os << "Table 1: test MAE, mean (std) over seeds; ours / paper [ours - paper]. Profile " << opt.profile << ".\n\n";
+    os << "| model |";
+    for (const auto& t : tasks) os << " " << t << " |";
+    os << "\n|---|";
+    for (std::size_t i = 0; i < tasks.size(); ++i) os << "---|";
+    os << "\n";
+    for (const auto& m : kModels) {
+      os << "| " << kModelNames.at(m) << " |";
+      for (const auto& t : tasks) os << " " << cell(m, t) << " |";
+      os << "\n";
+    }
+  } else if (tex) {
+    os << "% Table 1 (profile " << opt.profile << "): ours / paper [difference]\n\\begin{tabular}{l";
+    for (std::size_t i = 0; i < tasks.size(); ++i) os << "c";
+    os << "}\n\\hline\nmodel";
+    for (const auto& t : tasks) {
+      std::string tt = t;
+      std::replace(tt.begin(), tt.end(), '_', ' ');
+      os << " & " << tt;
+    }
+    os << " \\\\\n\\hline\n";
+    for (const auto& m : kModels) {
+      os << kModelNames.at(m);
+      for (const auto& t : tasks) os << " & " << cell(m, t);
+      os << " \\\\\n";
+    }
+    os << "\\hline\n\\end{tabular}\n";
+  }
+  os << (md ? "\nText encoders:" : "% Text encoders:");
+  for (const auto& [t, set] : encoders)
+    for (const auto& e : set) os << " " << t << "=" << e;
+  os << "\n";
+  return os.str();
+}
+
+}  // namespace cast
