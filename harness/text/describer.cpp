@@ -96,7 +96,9 @@ std::string charge_string(int ox, DescriptionStyle style) {
   return std::to_string(a) + (ox > 0 ? "+" : "-");
 }
 
-// Geometry from the coordination number and bond angles.
+// Geometry from the coordination number and bond angles: a name when the angles are close to
+// the ideal shape's, "N-coordinate" otherwise (as robocrys does below its order-parameter
+// threshold). Returns the name and whether it is distorted.
 std::pair<std::string, bool> geometry_of(const std::vector<Bond>& bonds) {
   const int cn = static_cast<int>(bonds.size());
   std::vector<double> angles;
@@ -108,54 +110,74 @@ std::pair<std::string, bool> geometry_of(const std::vector<Bond>& bonds) {
                  (bonds[static_cast<std::size_t>(i)].distance * bonds[static_cast<std::size_t>(j)].distance);
       angles.push_back(std::acos(std::max(-1.0, std::min(1.0, c))) * 180.0 / M_PI);
     }
+  std::sort(angles.begin(), angles.end());
   auto count_above = [&](double t) { return static_cast<int>(std::count_if(angles.begin(), angles.end(), [&](double x) { return x >= t; })); };
-  // Distortion: spread of bond lengths relative to their mean.
-  double dmin = 1e9, dmax = 0;
-  for (const auto& b : bonds) { dmin = std::min(dmin, b.distance); dmax = std::max(dmax, b.distance); }
-  const bool spread = cn > 0 && (dmax - dmin) / dmin > 0.12;
-  const int trans = count_above(155.0);
+  // Mean deviation of the angles from an ideal multiset (both sorted).
+  auto deviation = [&](std::vector<double> ideal) {
+    std::sort(ideal.begin(), ideal.end());
+    double d = 0;
+    for (std::size_t k = 0; k < angles.size() && k < ideal.size(); ++k) d += std::fabs(angles[k] - ideal[k]);
+    return angles.empty() ? 0.0 : d / static_cast<double>(angles.size());
+  };
+  auto fill = [](std::initializer_list<std::pair<double, int>> parts) {
+    std::vector<double> v;
+    for (auto [a, n] : parts) for (int k = 0; k < n; ++k) v.push_back(a);
+    return v;
+  };
+  const std::string generic = std::to_string(cn) + "-coordinate";
+  struct Shape { const char* name; std::vector<double> ideal; };
+  std::vector<Shape> shapes;
   switch (cn) {
     case 1: return {"single-bond", false};
     case 2: {
-      double a = angles[0];
+      const double a = angles[0];
       if (a >= 165) return {"linear", false};
-      if (a >= 135) return {"bent 150 degrees", false};
-      if (a >= 112) return {"bent 120 degrees", false};
-      return {"water-like", false};
+      if (a >= 140) return {"bent 150 degrees", false};
+      if (a >= 110 && a <= 130) return {"bent 120 degrees", false};
+      if (a >= 98 && a < 110) return {"water-like", false};
+      if (a >= 80 && a < 98) return {"L-shaped", false};
+      return {generic, false};
     }
-    case 3: {
-      double sum = angles[0] + angles[1] + angles[2];
-      if (count_above(165.0) == 1) return {"T-shaped", false};
-      if (sum > 350) return {"trigonal planar", false};
-      return {"trigonal non-coplanar", false};
-    }
-    case 4: {
-      if (trans >= 2) return {"square co-planar", spread};
-      if (trans == 1) return {"see-saw-like", false};
-      bool tet = std::all_of(angles.begin(), angles.end(), [](double x) { return x > 90 && x < 135; });
-      if (tet) return {"tetrahedral", spread || std::any_of(angles.begin(), angles.end(), [](double x) { return std::fabs(x - 109.47) > 15; })};
-      return {"trigonal pyramidal", false};
-    }
+    case 3:
+      shapes = {{"trigonal planar", fill({{120, 3}})}, {"trigonal non-coplanar", fill({{109.47, 3}})},
+                {"T-shaped", fill({{90, 2}, {180, 1}})}};
+      break;
+    case 4:
+      shapes = {{"tetrahedral", fill({{109.47, 6}})}, {"square co-planar", fill({{90, 4}, {180, 2}})},
+                {"see-saw-like", fill({{90, 3}, {120, 1}, {90, 1}, {180, 1}})},
+                {"rectangular see-saw-like", fill({{80, 2}, {100, 2}, {150, 2}})},
+                {"trigonal pyramidal", fill({{90, 3}, {120, 3}})}};
+      break;
     case 5:
-      if (trans >= 2) return {"square pyramidal", spread};
-      if (trans == 1) return {"trigonal bipyramidal", spread};
-      return {"5-coordinate", false};
+      shapes = {{"square pyramidal", fill({{90, 8}, {180, 2}})}, {"trigonal bipyramidal", fill({{90, 6}, {120, 3}, {180, 1}})}};
+      break;
     case 6:
-      if (trans >= 3) return {"octahedral", spread || count_above(170.0) < 3};
-      if (trans == 0 && count_above(120.0) >= 3) return {"trigonal prismatic", false};
-      if (trans == 2) return {"octahedral", true};
-      return {"6-coordinate", false};
+      shapes = {{"octahedral", fill({{90, 12}, {180, 3}})}, {"trigonal prismatic", fill({{82, 6}, {85, 3}, {136, 6}})},
+                {"pentagonal pyramidal", fill({{72, 5}, {90, 5}, {144, 5}})}};
+      break;
     case 7:
-      if (trans >= 1 && trans <= 2) return {"pentagonal bipyramidal", true};
-      return {"7-coordinate", false};
+      shapes = {{"pentagonal bipyramidal", fill({{72, 5}, {90, 10}, {144, 5}, {180, 1}})}};
+      break;
     case 8:
-      if (trans >= 4) return {"body-centered cubic", spread};
-      return {"8-coordinate", false};
+      shapes = {{"body-centered cubic", fill({{70.53, 12}, {109.47, 12}, {180, 4}})},
+                {"hexagonal bipyramidal", fill({{60, 6}, {90, 12}, {120, 6}, {180, 4}})}};
+      break;
     case 12:
-      if (trans >= 6) return {"cuboctahedral", spread};
-      return {"12-coordinate", false};
-    default: return {std::to_string(cn) + "-coordinate", false};
+      shapes = {{"cuboctahedral", fill({{60, 24}, {90, 12}, {120, 24}, {180, 6}})}};
+      break;
+    default: return {generic, false};
   }
+  double best = 1e9;
+  const char* name = nullptr;
+  for (const auto& sh : shapes) {
+    double d = deviation(sh.ideal);
+    if (d < best) { best = d; name = sh.name; }
+  }
+  (void)count_above;
+  // Thresholds (degrees of mean angular deviation) playing the part of robocrys's
+  // order-parameter cut-offs: named below 8, "distorted" from 4 (8 fits the MP texts best).
+  if (!name || best > 8.0) return {generic, false};
+  return {name, best > 4.0};
 }
 
 std::string polyhedron_of(const std::string& geometry, bool plural) {
