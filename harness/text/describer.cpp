@@ -139,6 +139,9 @@ std::pair<std::string, bool> geometry_of(const std::vector<Bond>& bonds) {
       return {generic, false};
     }
     case 3:
+      // robocrys's trigonal-planar parameter rewards planarity (rutile's O: 130, 130, 100 degrees).
+      if (angles[0] + angles[1] + angles[2] > 355.0 && angles[2] < 165.0)
+        return {"trigonal planar", deviation(fill({{120, 3}})) > 15.0};
       shapes = {{"trigonal planar", fill({{120, 3}})}, {"trigonal non-coplanar", fill({{109.47, 3}})},
                 {"T-shaped", fill({{90, 2}, {180, 1}})}};
       break;
