@@ -14,6 +14,7 @@
 #include "crystal/readers.hpp"
 #include "data/dataset.hpp"
 #include "graph/crystal_graph.hpp"
+#include "text/describer.hpp"
 
 using namespace cast;
 
@@ -36,6 +37,7 @@ void BM_PrepareMP36737(benchmark::State& st) {
   o.progress = false;
   o.threads = static_cast<unsigned>(st.range(0));
   o.filters.paper_filters = false;
+  o.describe = false;  // graphs only: parse + symmetry + 24-NN asymmetric-unit graph
   std::size_t n = 0;
   Dataset d;
   for (auto _ : st) {
@@ -71,6 +73,24 @@ void BM_GraphOnly(benchmark::State& st) {
   st.counters["structures/s"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_GraphOnly)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
+// The describer alone, one core, on parsed structures.
+void BM_Describe(benchmark::State& st) {
+  std::string src = data_file("mp/mp_legacy_36737.jsonl.gz");
+  if (src.empty()) { st.SkipWithError("data not found"); return; }
+  ReadOptions ro;
+  ro.limit = 5000;
+  auto entries = read_entries(src, ro);
+  std::size_t n = 0, failed = 0;
+  for (auto _ : st)
+    for (const auto& e : entries) {
+      auto d = text::describe_structure(e.structure);
+      failed += !d.ok;
+      ++n;
+    }
+  st.counters["structures/s"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsRate);
+  st.counters["failed"] = static_cast<double>(failed);
+}
+BENCHMARK(BM_Describe)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
 }  // namespace
 
 BENCHMARK_MAIN();
