@@ -31,8 +31,10 @@ TextRegressionResult finetune_text_regression(const std::vector<std::vector<std:
   for (auto i : tr) sd += (targets[i] - mean) * (targets[i] - mean);
   sd = std::sqrt(sd / static_cast<double>(tr.size() - 1));
 
+  if (opt.freeze_encoder)
+    for (auto& p : bert->parameters()) p.set_requires_grad(false);
   std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(bert->parameters(), std::make_unique<torch::optim::AdamWOptions>(
+  groups.emplace_back(opt.freeze_encoder ? std::vector<torch::Tensor>{} : bert->parameters(), std::make_unique<torch::optim::AdamWOptions>(
                                               torch::optim::AdamWOptions(opt.lr_encoder).weight_decay(opt.weight_decay)));
   groups.emplace_back(head->parameters(), std::make_unique<torch::optim::AdamWOptions>(
                                               torch::optim::AdamWOptions(opt.lr_head).weight_decay(0.0)));
@@ -100,7 +102,7 @@ TextRegressionResult finetune_text_regression(const std::vector<std::vector<std:
       auto pred = head(pool(bert->forward(x, m).last_hidden_state, m)).squeeze(-1);
       auto loss = torch::l1_loss(pred, y);
       loss.backward();
-      torch::nn::utils::clip_grad_norm_(bert->parameters(), 1.0);
+      if (!opt.freeze_encoder) torch::nn::utils::clip_grad_norm_(bert->parameters(), 1.0);
       optimizer.step();
       ++step;
       prog.add();
