@@ -1,0 +1,88 @@
+// Training throughput (samples/s) of each model at the small profile's sizes on CPU:
+// coGN 128 x 5 blocks, a 4 x 256 BERT with 256 tokens, fusion 4 x 8 heads x 128; batch 64 of
+// MP structures from ../shared (log_kvrh subset) with synthetic token ids.
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "common/file_io.hpp"
+#include "data/dataset.hpp"
+#include "models/bert.hpp"
+#include "text/vocab_trainer.hpp"
+#include "train/trainer.hpp"
+
+using namespace cast;
+
+namespace {
+std::string data_file(const char* rel) {
+  std::string dir = std::getenv("CAST_DATA_DIR") ? std::getenv("CAST_DATA_DIR") : "../shared/data";
+  for (const std::string& d : {dir, std::string("../../shared/data"), std::string("../../../shared/data")})
+    if (file_exists(d + "/" + rel)) return d + "/" + rel;
+  return {};
+}
+
+struct World {
+  Dataset d;
+  std::string encoder = "/tmp/cast-bench-encoder-" + std::to_string(::getpid());
+  bool ok = false;
+  World() {
+    std::string src = data_file("matbench/matbench_log_kvrh.subset.json.gz");
+    if (src.empty()) return;
+    PrepareOptions o;
+    o.task = Task::LogKVRH;
+    o.source = src;
+    o.limit = 640;
+    o.progress = false;
+    o.describe = false;
+    d = prepare_dataset(o);
+    std::vector<std::string> vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+    for (int i = 0; i < 8000; ++i) vocab.push_back("t" + std::to_string(i));
+    std::srand(1);
+    for (auto& r : d.records) {
+      r.token_ids = {2};
+      for (int k = 0; k < 254; ++k) r.token_ids.push_back(5 + std::rand() % 8000);
+      r.token_ids.push_back(3);
+      r.split = Split::Train;
+    }
+    d.records[0].split = Split::Val;
+    d.records[1].split = Split::Test;
+    models::BertConfig c;
+    c.vocab_size = static_cast<int64_t>(vocab.size());
+    c.hidden_size = 256; c.num_hidden_layers = 4; c.num_attention_heads = 4; c.intermediate_size = 1024;
+    models::BertForMaskedLM lm(c);
+    models::save_bert_checkpoint(lm, encoder);
+    text::write_vocab(vocab, encoder + "/vocab.txt");
+    ok = true;
+  }
+  ~World() { std::system(("rm -rf " + encoder).c_str()); }
+};
+World& world() {
+  static World w;
+  return w;
+}
+
+void BM_TrainEpoch(benchmark::State& st, const char* kind) {
+  if (!world().ok) { st.SkipWithError("shared data not found"); return; }
+  TrainConfig c;
+  c.model.kind = kind;
+  c.model.text_encoder = world().encoder;
+  c.epochs = 1;
+  c.batch_size = 64;
+  c.warmup_steps = 1;
+  c.progress = false;
+  std::size_t samples = 0;
+  for (auto _ : st) {
+    auto r = train_model(world().d, c);
+    samples += world().d.records.size() - 2;
+  }
+  st.counters["samples/s"] = benchmark::Counter(static_cast<double>(samples), benchmark::Counter::kIsRate);
+}
+BENCHMARK_CAPTURE(BM_TrainEpoch, cogn, "cogn")->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_TrainEpoch, bert, "bert")->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_TrainEpoch, crysmmnet_frozen, "crysmmnet-frozen")->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_TrainEpoch, crysmmnet_lora, "crysmmnet-lora")->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_TrainEpoch, cast_scratch, "cast-scratch")->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+}  // namespace
+
+BENCHMARK_MAIN();
