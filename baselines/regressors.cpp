@@ -1,5 +1,6 @@
 #include "baselines/regressors.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace cast {
@@ -171,15 +172,20 @@ std::pair<torch::Tensor, torch::Tensor> ContrastivePairImpl::embed(const ModelBa
   return {g, text_mlp->forward(cls)};
 }
 
+void require_model_kind(const std::string& kind) {
+  if (std::find(model_kinds().begin(), model_kinds().end(), kind) != model_kinds().end()) return;
+  std::string valid;
+  for (const auto& k : model_kinds()) valid += (valid.empty() ? "" : ", ") + k;
+  throw std::invalid_argument("unknown model '" + kind + "'; valid models: " + valid);
+}
+
 std::shared_ptr<Regressor> make_regressor(const ModelConfig& c) {
+  require_model_kind(c.kind);
   if (c.kind == "cogn" || c.kind == "multimat") return std::make_shared<CoGNRegressor>(c);
   if (c.kind == "bert") return std::make_shared<BertRegressor>(c);
   if (c.kind == "crysmmnet-frozen") return std::make_shared<CrysMMNetRegressor>(c, "frozen");
   if (c.kind == "crysmmnet-lora") return std::make_shared<CrysMMNetRegressor>(c, "lora");
-  if (c.kind == "cast-scratch" || c.kind == "cast") return std::make_shared<CastRegressor>(c);
-  std::string valid;
-  for (const auto& k : model_kinds()) valid += (valid.empty() ? "" : ", ") + k;
-  throw std::invalid_argument("unknown model '" + c.kind + "'; valid models: " + valid);
+  return std::make_shared<CastRegressor>(c);  // cast-scratch, cast
 }
 
 }  // namespace cast

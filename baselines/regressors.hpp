@@ -52,6 +52,7 @@ class Regressor : public torch::nn::Module {
 };
 
 // Throws std::invalid_argument listing the valid kinds for an unknown one.
+void require_model_kind(const std::string& kind);
 std::shared_ptr<Regressor> make_regressor(const ModelConfig& cfg);
 
 // Masked-node prediction logits [N, 118] of a CAST model (fused node states -> linear).

@@ -1,5 +1,5 @@
 // Featurization throughput on the 36,737 MP structures (parse, symmetry, coGN graph) and the
-// cache's bytes per structure. Data: $CAST_DATA_DIR or ../shared/data (skipped when absent).
+// cache bytes per structure. Data: $CAST_SHARED_DIR/data or ../shared/data (skipped when absent).
 //   ./build/bench/bench_featurize [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "bench_data.hpp"
 #include "common/file_io.hpp"
 #include "crystal/readers.hpp"
 #include "data/dataset.hpp"
@@ -19,17 +20,11 @@
 using namespace cast;
 
 namespace {
-std::string data_file(const char* rel) {
-  std::string dir = std::getenv("CAST_DATA_DIR") ? std::getenv("CAST_DATA_DIR") : "../shared/data";
-  for (const std::string& d : {dir, std::string("../../shared/data"), std::string("../../../shared/data")})
-    if (file_exists(d + "/" + rel)) return d + "/" + rel;
-  return {};
-}
 
 // The whole pipeline of `cast data prepare` without the cache: read + parse + filter + split +
 // symmetry + 24-NN asymmetric-unit graph, on all cores.
 void BM_PrepareMP36737(benchmark::State& st) {
-  std::string src = data_file("mp/mp_legacy_36737.jsonl.gz");
+  std::string src = shared_file("data/mp/mp_legacy_36737.jsonl.gz");
   if (src.empty()) { st.SkipWithError("mp_legacy_36737.jsonl.gz not found (set CAST_DATA_DIR)"); return; }
   PrepareOptions o;
   o.task = Task::FormationEnergy;
@@ -57,7 +52,7 @@ BENCHMARK(BM_PrepareMP36737)->Arg(1)->Arg(2)->Unit(benchmark::kSecond)->Iteratio
 
 // Symmetry + graph only, one core, on parsed structures.
 void BM_GraphOnly(benchmark::State& st) {
-  std::string src = data_file("mp/mp_legacy_36737.jsonl.gz");
+  std::string src = shared_file("data/mp/mp_legacy_36737.jsonl.gz");
   if (src.empty()) { st.SkipWithError("data not found"); return; }
   ReadOptions ro;
   ro.limit = 5000;
@@ -75,7 +70,7 @@ void BM_GraphOnly(benchmark::State& st) {
 BENCHMARK(BM_GraphOnly)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
 // The describer alone, one core, on parsed structures.
 void BM_Describe(benchmark::State& st) {
-  std::string src = data_file("mp/mp_legacy_36737.jsonl.gz");
+  std::string src = shared_file("data/mp/mp_legacy_36737.jsonl.gz");
   if (src.empty()) { st.SkipWithError("data not found"); return; }
   ReadOptions ro;
   ro.limit = 5000;

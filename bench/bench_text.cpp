@@ -1,10 +1,11 @@
 // Tokenizer throughput (one core) on the 1,000 Materials Project robocrys texts, and the
-// MatSciBERT normaliser's. Data: $CAST_DATA_DIR or ../shared/data.
+// MatSciBERT normaliser. Data: $CAST_SHARED_DIR or ../shared.
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "bench_data.hpp"
 #include "common/file_io.hpp"
 #include "text/normalizer.hpp"
 #include "text/wordpiece.hpp"
@@ -12,15 +13,9 @@
 using namespace cast;
 
 namespace {
-std::string find(const std::string& rel) {
-  std::string dir = std::getenv("CAST_SHARED_DIR") ? std::getenv("CAST_SHARED_DIR") : "../shared";
-  for (const std::string& d : {dir, std::string("../../shared"), std::string("../../../shared")})
-    if (file_exists(d + "/" + rel)) return d + "/" + rel;
-  return {};
-}
 std::vector<std::string> texts() {
   std::vector<std::string> out;
-  std::string f = find("data/text/mp_robocrys_li_oxides.dev.jsonl.gz");
+  std::string f = shared_file("data/text/mp_robocrys_li_oxides.dev.jsonl.gz");
   if (f.empty()) return out;
   for_each_line(f, [&](std::string&& l, std::size_t) {
     out.push_back(nlohmann::json::parse(l)["description"].get<std::string>());
@@ -31,7 +26,7 @@ std::vector<std::string> texts() {
 
 void BM_Tokenize(benchmark::State& st) {
   auto corpus = texts();
-  std::string vf = find("fixtures/hf_bert_tiny_shared/vocab.txt");
+  std::string vf = shared_file("fixtures/hf_bert_tiny_shared/vocab.txt");
   if (corpus.empty() || vf.empty()) { st.SkipWithError("shared data not found"); return; }
   auto vocab = std::make_shared<const text::Vocab>(text::Vocab::from_file(vf));
   text::BertTokenizer tok(vocab);

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 
+#include "bench_data.hpp"
 #include "common/file_io.hpp"
 #include "data/dataset.hpp"
 #include "models/bert.hpp"
@@ -15,19 +16,13 @@
 using namespace cast;
 
 namespace {
-std::string data_file(const char* rel) {
-  std::string dir = std::getenv("CAST_DATA_DIR") ? std::getenv("CAST_DATA_DIR") : "../shared/data";
-  for (const std::string& d : {dir, std::string("../../shared/data"), std::string("../../../shared/data")})
-    if (file_exists(d + "/" + rel)) return d + "/" + rel;
-  return {};
-}
 
 struct World {
   Dataset d;
   std::string encoder = "/tmp/cast-bench-encoder-" + std::to_string(::getpid());
   bool ok = false;
   World() {
-    std::string src = data_file("matbench/matbench_log_kvrh.subset.json.gz");
+    std::string src = shared_file("data/matbench/matbench_log_kvrh.subset.json.gz");
     if (src.empty()) return;
     PrepareOptions o;
     o.task = Task::LogKVRH;

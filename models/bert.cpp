@@ -227,6 +227,18 @@ std::string legacy(std::string k) {
   rep(".beta", ".bias");
   return k;
 }
+// A checkpoint's tensors under our parameter names: peft and legacy names mapped, reachable
+// with and without the "bert." prefix.
+std::map<std::string, const torch::Tensor*> index_by_our_names(const std::map<std::string, torch::Tensor>& tensors) {
+  std::map<std::string, const torch::Tensor*> by_name;
+  for (const auto& [k0, t] : tensors) {
+    std::string k = legacy(peft_to_ours(k0));
+    by_name[k] = &t;
+    if (k.rfind("bert.", 0) == 0) by_name.emplace(k.substr(5), &t);
+    else by_name.emplace("bert." + k, &t);
+  }
+  return by_name;
+}
 std::string shape_str(const torch::Tensor& t) {
   std::ostringstream os;
   os << t.sizes();
@@ -236,14 +248,7 @@ std::string shape_str(const torch::Tensor& t) {
 
 void load_bert_state(torch::nn::Module& model, const std::map<std::string, torch::Tensor>& tensors,
                      const std::string& where, bool allow_missing_mlm_head) {
-  // Index the file's tensors under our names: with and without "bert.", legacy names mapped.
-  std::map<std::string, const torch::Tensor*> by_name;
-  for (const auto& [k0, t] : tensors) {
-    std::string k = legacy(peft_to_ours(k0));
-    by_name[k] = &t;
-    if (k.rfind("bert.", 0) == 0) by_name.emplace(k.substr(5), &t);
-    else by_name.emplace("bert." + k, &t);
-  }
+  const auto by_name = index_by_our_names(tensors);
   torch::NoGradGuard g;
   for (auto& kv : model.named_parameters()) {
     const std::string& name = kv.key();
@@ -274,13 +279,7 @@ std::map<std::string, torch::Tensor> bert_state(torch::nn::Module& model, bool i
 
 void load_lora_adapter(torch::nn::Module& model, const std::map<std::string, torch::Tensor>& tensors,
                        const std::string& where) {
-  std::map<std::string, const torch::Tensor*> by_name;
-  for (const auto& [k0, t] : tensors) {
-    std::string k = peft_to_ours(k0);
-    by_name[k] = &t;
-    if (k.rfind("bert.", 0) == 0) by_name.emplace(k.substr(5), &t);
-    else by_name.emplace("bert." + k, &t);
-  }
+  const auto by_name = index_by_our_names(tensors);
   torch::NoGradGuard g;
   int loaded = 0;
   for (auto& kv : model.named_parameters()) {

@@ -251,14 +251,8 @@ void register_lm(CLI::App& app, Action& action) {
   ft->add_flag("-q,--quiet", fa->quiet, "No progress bars");
   ft->callback([fa, &action] {
     action = [fa] {
-      PrepareOptions po;
-      po.task = parse_task(fa->task);
-      po.source = fa->source;
-      po.limit = fa->limit;
-      po.progress = !fa->quiet;
+      PrepareOptions po = dataset_options(fa->task, fa->source, fa->limit, fa->quiet, fa->max_length);
       po.vocab = fa->model + "/vocab.txt";
-      po.max_tokens = fa->max_length;
-      po.cache_dir = default_cache_dir();
       Dataset d = prepare_dataset(po);
       std::vector<std::vector<std::int32_t>> ids;
       std::vector<double> y;

@@ -51,14 +51,7 @@ void register_pretrain(CLI::App& app, Action& action) {
         fail("pretraining reads text and no text encoder was found: pass --text-encoder DIR or run 'cast lm pretrain'");
       c.out_dir = a->out.empty() ? "runs/pretrain-" + a->kind + "-" + a->profile : a->out;
       ::mkdir("runs", 0755);
-      PrepareOptions po;
-      po.task = parse_task(a->task);
-      po.source = a->source.empty() ? default_data_source(po.task) : a->source;
-      if (po.source.empty()) fail("no --source and no data folder found");
-      po.limit = a->limit;
-      po.progress = !a->quiet;
-      po.cache_dir = default_cache_dir();
-      po.max_tokens = max_tokens;
+      PrepareOptions po = dataset_options(a->task, a->source, a->limit, a->quiet, max_tokens);
       po.vocab = c.model.text_encoder + "/vocab.txt";
       po.filters.paper_filters = false;  // pretraining uses every readable structure
       Dataset d = prepare_dataset(po);

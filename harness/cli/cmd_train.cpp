@@ -75,19 +75,12 @@ void register_train(CLI::App& app, Action& action) {
       std::size_t max_tokens = 512;
       apply_profile(a->profile, c, max_tokens);
       c.model.kind = a->model;
-      if (std::find(model_kinds().begin(), model_kinds().end(), a->model) == model_kinds().end()) {
-        std::string valid;
-        for (const auto& m : model_kinds()) valid += (valid.empty() ? "" : ", ") + m;
-        fail("unknown model '", a->model, "'; valid models: ", valid);
+      try {
+        require_model_kind(a->model);
+      } catch (const std::invalid_argument& e) {
+        throw InputError(e.what());
       }
-      PrepareOptions po;
-      po.task = parse_task(a->task);
-      po.source = a->source.empty() ? default_data_source(po.task) : a->source;
-      if (po.source.empty()) fail("no --source and no data folder found; pass --source FILE or set CAST_DATA_DIR");
-      po.limit = a->limit;
-      po.progress = !a->quiet;
-      po.cache_dir = default_cache_dir();
-      po.max_tokens = max_tokens;
+      PrepareOptions po = dataset_options(a->task, a->source, a->limit, a->quiet, max_tokens);
       if (model_uses_text(a->model)) {
         c.model.text_encoder = a->text_encoder.empty() ? default_text_encoder(a->profile) : a->text_encoder;
         if (c.model.text_encoder.empty())

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "data/dataset.hpp"
 #include "data/tasks.hpp"
 
 namespace cast::cli {
@@ -29,5 +30,10 @@ std::string default_cache_dir();
 
 // The shared data file for a task when no --source is given (empty when none is found).
 std::string default_data_source(Task t);
+
+// Dataset options as train, pretrain and finetune use them: the task's source (or the default
+// one; fails naming what to pass when none), the default cache, progress unless quiet.
+PrepareOptions dataset_options(const std::string& task, const std::string& source, std::size_t limit, bool quiet,
+                               std::size_t max_tokens);
 
 }  // namespace cast::cli

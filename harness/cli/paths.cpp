@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "cli/commands.hpp"
+#include "common/error.hpp"
 #include "common/file_io.hpp"
 
 namespace cast::cli {
@@ -33,6 +34,19 @@ std::string find_data_dir() {
 std::string default_cache_dir() {
   if (const char* env = std::getenv("CAST_CACHE_DIR")) return env;
   return "cache";
+}
+
+PrepareOptions dataset_options(const std::string& task, const std::string& source, std::size_t limit, bool quiet,
+                               std::size_t max_tokens) {
+  PrepareOptions po;
+  po.task = parse_task(task);
+  po.source = source.empty() ? default_data_source(po.task) : source;
+  if (po.source.empty()) fail("no --source and no data folder found; pass --source FILE or set CAST_DATA_DIR");
+  po.limit = limit;
+  po.progress = !quiet;
+  po.cache_dir = default_cache_dir();
+  po.max_tokens = max_tokens;
+  return po;
 }
 
 }  // namespace cast::cli
