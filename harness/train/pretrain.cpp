@@ -50,12 +50,6 @@ void save_flat(torch::nn::Module& m, const std::string& path) {
   std::rename((path + ".tmp").c_str(), path.c_str());
 }
 
-std::vector<std::size_t> split_rows(const Dataset& d, Split s) {
-  std::vector<std::size_t> out;
-  for (std::size_t i = 0; i < d.records.size(); ++i)
-    if (d.records[i].split == s) out.push_back(i);
-  return out;
-}
 
 }  // namespace
 
@@ -65,12 +59,8 @@ PretrainResult pretrain_mnp(const Dataset& d, const TrainConfig& c, double mask_
   ModelConfig mc = c.model;
   mc.kind = "cast";
   auto model = make_regressor(mc);
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(model->new_parameters(), std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(c.lr).weight_decay(c.weight_decay)));
-  auto text = model->text_parameters();
-  if (!text.empty())
-    groups.emplace_back(text, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(c.lr_text).weight_decay(c.weight_decay)));
-  torch::optim::AdamW opt(std::move(groups));
+  auto opt_ptr = make_optimizer(*model, c);
+  torch::optim::AdamW& opt = *opt_ptr;
   auto train = split_rows(d, Split::Train), val = split_rows(d, Split::Val);
   const auto steps = static_cast<std::int64_t>(make_batches(d, train, c).size()) * c.epochs;
   WarmupCosineSchedule sched{c.warmup_steps, steps, c.cycles};
@@ -88,9 +78,7 @@ PretrainResult pretrain_mnp(const Dataset& d, const TrainConfig& c, double mask_
     for (const auto& br : batches) {
       auto b = build_batch(d, br, true, 0.0, 1.0);
       auto labels = mask_nodes(b.graphs, mask_prob, rng);
-      auto& pg = opt.param_groups();
-      static_cast<torch::optim::AdamWOptions&>(pg[0].options()).lr(c.lr * sched.factor(step));
-      if (pg.size() > 1) static_cast<torch::optim::AdamWOptions&>(pg[1].options()).lr(c.lr_text * sched.factor(step));
+      set_learning_rates(opt, c, sched.factor(step));
       opt.zero_grad();
       auto loss = torch::nn::functional::cross_entropy(mnp_logits(*model, b), labels,
                                                        torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));

@@ -76,6 +76,30 @@ ModelBatch build_batch(const Dataset& d, const std::vector<std::size_t>& rows, b
   return b;
 }
 
+std::vector<std::size_t> split_rows(const Dataset& d, Split s) {
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < d.records.size(); ++i)
+    if (d.records[i].split == s) out.push_back(i);
+  return out;
+}
+
+std::unique_ptr<torch::optim::AdamW> make_optimizer(Regressor& model, const TrainConfig& c) {
+  auto text_params = model.text_parameters();
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(model.new_parameters(),
+                      std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(c.lr).weight_decay(c.weight_decay)));
+  if (!text_params.empty())
+    groups.emplace_back(text_params, std::make_unique<torch::optim::AdamWOptions>(
+                                         torch::optim::AdamWOptions(c.lr_text).weight_decay(c.weight_decay)));
+  return std::make_unique<torch::optim::AdamW>(std::move(groups));
+}
+
+void set_learning_rates(torch::optim::AdamW& opt, const TrainConfig& c, double factor) {
+  auto& pg = opt.param_groups();
+  static_cast<torch::optim::AdamWOptions&>(pg[0].options()).lr(c.lr * factor);
+  if (pg.size() > 1) static_cast<torch::optim::AdamWOptions&>(pg[1].options()).lr(c.lr_text * factor);
+}
+
 namespace {
 
 struct Normaliser {
@@ -135,9 +159,7 @@ TrainResult train_model(const Dataset& d, const TrainConfig& c, const std::funct
     if (loaded == 0) fail(c.init_from, ": no tensor of this model found in the pretrained weights");
   }
 
-  std::vector<std::size_t> train, val, test;
-  for (std::size_t i = 0; i < d.records.size(); ++i)
-    (d.records[i].split == Split::Train ? train : d.records[i].split == Split::Val ? val : test).push_back(i);
+  const auto train = split_rows(d, Split::Train), val = split_rows(d, Split::Val), test = split_rows(d, Split::Test);
   if (train.empty() || val.empty() || test.empty()) fail("dataset '", d.task, "' needs train, val and test entries");
   Normaliser norm;
   for (auto i : train) norm.mean += d.records[i].target;
@@ -146,17 +168,9 @@ TrainResult train_model(const Dataset& d, const TrainConfig& c, const std::funct
   norm.sd = std::sqrt(norm.sd / static_cast<double>(train.size() - 1));
   if (!(norm.sd > 0)) norm.sd = 1;
 
-  auto text_params = model->text_parameters();
-  auto new_params = model->new_parameters();
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(new_params, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(c.lr).weight_decay(c.weight_decay)));
-  if (!text_params.empty())
-    groups.emplace_back(text_params, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(c.lr_text).weight_decay(c.weight_decay)));
-  torch::optim::AdamW optimizer(std::move(groups));
-
-  TrainConfig cc = c;
-  std::vector<std::size_t> order0 = train;
-  const std::int64_t steps_per_epoch = static_cast<std::int64_t>(make_batches(d, order0, c).size());
+  auto optimizer_ptr = make_optimizer(*model, c);
+  torch::optim::AdamW& optimizer = *optimizer_ptr;
+  const std::int64_t steps_per_epoch = static_cast<std::int64_t>(make_batches(d, train, c).size());
   WarmupCosineSchedule sched{c.warmup_steps, steps_per_epoch * c.epochs, c.cycles};
 
   TrainResult res;
@@ -220,9 +234,7 @@ TrainResult train_model(const Dataset& d, const TrainConfig& c, const std::funct
     for (std::size_t bi = 0; bi < batches.size(); ++bi) {
       auto b = build_batch(d, batches[bi], with_text, norm.mean, norm.sd).to(device);
       const double f = sched.factor(step);
-      auto& pg = optimizer.param_groups();
-      static_cast<torch::optim::AdamWOptions&>(pg[0].options()).lr(c.lr * f);
-      if (pg.size() > 1) static_cast<torch::optim::AdamWOptions&>(pg[1].options()).lr(c.lr_text * f);
+      set_learning_rates(optimizer, c, f);
       lr_now = c.lr * f;
       optimizer.zero_grad();
       auto loss = torch::l1_loss(model->predict(b), b.targets);

@@ -7,6 +7,7 @@
 // with one seed give the same numbers.
 #pragma once
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,13 @@ std::vector<std::vector<std::size_t>> make_batches(const Dataset& d, const std::
                                                    const TrainConfig& c);
 ModelBatch build_batch(const Dataset& d, const std::vector<std::size_t>& rows, bool with_text, double mean,
                        double sd);
+
+// Record indices of one split, in dataset order.
+std::vector<std::size_t> split_rows(const Dataset& d, Split s);
+// AdamW with two groups: new modules at c.lr, the text encoder (when trainable) at c.lr_text.
+std::unique_ptr<torch::optim::AdamW> make_optimizer(Regressor& model, const TrainConfig& c);
+// Both groups' learning rates scaled by the schedule factor.
+void set_learning_rates(torch::optim::AdamW& opt, const TrainConfig& c, double factor);
 
 TrainResult train_model(const Dataset& d, const TrainConfig& c,
                         const std::function<void(const EpochRecord&)>& on_epoch = {});
