@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "common/file_io.hpp"
+
 namespace cast {
 
 ModelBatch ModelBatch::to(const torch::Device& d) const {
@@ -49,7 +51,10 @@ models::BertModel load_text_encoder(const ModelConfig& c, const std::string& def
   if (c.text_encoder.empty())
     throw std::invalid_argument("model '" + c.kind + "' reads text: give --text-encoder DIR (a MatSciBERT directory or "
                                 "a domain LM from 'cast lm pretrain')");
-  auto lm = models::load_bert_checkpoint(c.text_encoder);
+  auto lm = c.load_text_weights
+                ? models::load_bert_checkpoint(c.text_encoder)
+                : models::BertForMaskedLM(models::BertConfig::from_json(read_file(c.text_encoder + "/config.json"),
+                                                                        c.text_encoder + "/config.json"));
   auto bert = lm->bert;
   models::set_text_encoder_mode(bert, c.text_mode.empty() ? default_mode : c.text_mode, c.lora_r, c.lora_alpha,
                                 c.lora_dropout, {"query", "value"});

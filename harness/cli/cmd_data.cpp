@@ -10,6 +10,9 @@
 #include "crystal/readers.hpp"
 #include "data/dataset.hpp"
 #include "data/tasks.hpp"
+#include "store/results_store.hpp"
+
+#include <nlohmann/json.hpp>
 
 namespace cast::cli {
 
@@ -20,7 +23,7 @@ struct PrepareArgs {
   std::size_t limit = 0;
   unsigned threads = 0;
   bool rebuild = false, no_filters = false, no_cache = false, quiet = false, no_describe = false;
-  std::string vocab;
+  std::string vocab, db, profile = "demo", corpus_out;
   std::size_t max_tokens = 512;
   std::uint64_t split_seed = 42;
 };
@@ -109,6 +112,11 @@ void register_data(CLI::App& app, Action& action) {
   prep->add_flag("--no-describe", pa->no_describe, "Do not describe structures whose source has no description");
   prep->add_option("--vocab", pa->vocab, "Tokenise the texts with this vocab.txt (Table 2's token statistics)");
   prep->add_option("--max-tokens", pa->max_tokens, "Truncate token ids at this length")->capture_default_str();
+  prep->add_option("--db", pa->db, "Store the Table 2 statistics in this results database");
+  prep->add_option("--profile", pa->profile, "Profile the statistics are stored under (with --db)")->capture_default_str();
+  prep->add_option("--corpus-out", pa->corpus_out,
+                   "Write the descriptions of the train and validation entries as JSON lines {id, text} (a corpus "
+                   "for 'cast lm pretrain')");
   prep->callback([pa, &action] {
     action = [pa] {
       PrepareOptions o;
@@ -134,6 +142,30 @@ void register_data(CLI::App& app, Action& action) {
       if (!o.cache_dir.empty())
         std::printf("  cache: %s%s\n", cache_path(o, d.key).c_str(), cached ? " (reused)" : " (written)");
       print_table2(d);
+      if (!pa->db.empty()) {
+        ResultsStore store(pa->db);
+        std::vector<DatasetStat> stats;
+        for (const auto& [split, st] : table2_statistics(d))
+          for (const auto& [name, v] : std::vector<std::pair<const char*, double>>{
+                   {"n", static_cast<double>(st.n)}, {"nodes_mean", st.nodes_mean}, {"nodes_std", st.nodes_std},
+                   {"sites_mean", st.sites_mean}, {"edges_mean", st.edges_mean}, {"y_mean", st.y_mean},
+                   {"y_std", st.y_std}, {"text_rate", st.text_rate}, {"tokens_mean", st.tokens_mean},
+                   {"tokens_std", st.tokens_std}, {"truncated_rate", st.truncated_rate}})
+            stats.push_back({split, name, v});
+        store.put_dataset_stats(pa->profile, d.task, d.source, stats);
+        std::printf("Table 2 statistics stored in %s (profile %s)\n", pa->db.c_str(), pa->profile.c_str());
+      }
+      if (!pa->corpus_out.empty()) {
+        std::string out;
+        std::size_t n = 0;
+        for (const auto& r : d.records) {
+          if (r.split == Split::Test || r.text.empty()) continue;
+          out += nlohmann::json({{"id", r.id}, {"text", r.text}}).dump() + "\n";
+          ++n;
+        }
+        write_file_atomic(pa->corpus_out, out);
+        std::printf("corpus: %zu descriptions (train and validation) written to %s\n", n, pa->corpus_out.c_str());
+      }
       return 0;
     };
   });

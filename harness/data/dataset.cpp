@@ -75,6 +75,92 @@ std::string cache_path(const PrepareOptions& opt, std::uint64_t key) {
          hex + ".castds";
 }
 
+std::string featurize_record(const Entry& e, const PrepareOptions& opt, const text::BertTokenizer* tokenizer,
+                             const text::TextNormalizer& normalizer, DatasetRecord& r, std::string& category) {
+  if (!(std::fabs(e.structure.lattice.volume()) > 1e-6)) {
+    category = "zero cell volume";
+    return e.where + ": zero cell volume";
+  }
+  FeaturizedStructure f;
+  try {
+    f = featurize_structure(e.structure, opt.graph);
+  } catch (const InputError& err) {
+    category = "graph failed";
+    return e.where + ": " + err.what();
+  }
+  double dmin = 1e300;
+  for (const auto& nd : f.knn_distances) if (!nd.empty()) dmin = std::min(dmin, nd[0]);
+  if (dmin < opt.min_distance) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, ": overlapping atoms (%.3f A apart, < %.2f A)", dmin, opt.min_distance);
+    category = "overlapping atoms";
+    return e.where + buf;
+  }
+  r.id = e.id;
+  r.formula = std::move(f.formula);
+  r.nsites = f.nsites;
+  r.spacegroup = f.symmetry.number;
+  r.graph = std::move(f.graph);
+  auto desc = e.texts.find("description");
+  if (desc != e.texts.end() && !desc->second.empty()) {
+    r.text = desc->second;
+  } else if (opt.describe) {
+    text::Description td = text::describe_structure(e.structure);
+    if (td.ok) r.text = std::move(td.text);
+    else r.text_error = td.reason;
+  } else {
+    r.text_error = "no description in the source";
+  }
+  if (tokenizer && !r.text.empty()) {
+    try {
+      auto enc = tokenizer->encode(normalizer.normalize(r.text), 0);
+      r.token_count = static_cast<std::int32_t>(enc.ids.size());
+      if (enc.ids.size() > opt.max_tokens) {
+        enc.ids.resize(opt.max_tokens - 1);
+        enc.ids.push_back(tokenizer->vocab().sep_id);
+      }
+      r.token_ids = std::move(enc.ids);
+    } catch (const InputError& err) {
+      r.text_error = std::string("tokenizer: ") + err.what();
+      r.text.clear();
+    }
+  }
+  if (tokenizer && r.text.empty()) {
+    // No text: the model reads [CLS] only (paper §2.2), with this vocabulary's ids.
+    r.token_ids = {tokenizer->vocab().cls_id, tokenizer->vocab().sep_id};
+    r.token_count = 2;
+  }
+  return {};
+}
+
+Dataset featurize_entries(std::vector<Entry>& entries, const PrepareOptions& opt, std::vector<std::string>& errors) {
+  Dataset d;
+  d.task = task_info(opt.task).name;
+  d.settings = settings_of(opt);
+  d.max_tokens = opt.max_tokens;
+  d.entries_read = entries.size();
+  std::unique_ptr<text::BertTokenizer> tokenizer;
+  if (!opt.vocab.empty())
+    tokenizer = std::make_unique<text::BertTokenizer>(std::make_shared<const text::Vocab>(text::Vocab::from_file(opt.vocab)));
+  const text::TextNormalizer normalizer = text::TextNormalizer::builtin();
+  for (auto& e : entries) {
+    DatasetRecord r;
+    std::string category;
+    std::string err = !e.ok ? e.error
+                      : e.structure.has_partial_occupancy()
+                          ? e.where + ": partial occupancy (disordered sites) is not supported; order the structure first"
+                          : featurize_record(e, opt, tokenizer.get(), normalizer, r, category);
+    if (!err.empty()) {
+      errors.push_back(err);
+      continue;
+    }
+    r.split = Split::Test;
+    r.target = 0;
+    d.records.push_back(std::move(r));
+  }
+  return d;
+}
+
 Dataset prepare_dataset(const PrepareOptions& opt, bool* loaded_from_cache) {
   if (loaded_from_cache) *loaded_from_cache = false;
   std::uint64_t key = 0;
@@ -138,59 +224,13 @@ Dataset prepare_dataset(const PrepareOptions& opt, bool* loaded_from_cache) {
     if (!target) { reason[i] = "no target field"; return; }
     std::string why = filter_reason(opt.task, e, target->value, opt.filters);
     if (!why.empty()) { reason[i] = why; return; }
-    if (!(std::fabs(e.structure.lattice.volume()) > 1e-6))
-      return bad("zero cell volume", e.where + ": zero cell volume");
-    FeaturizedStructure f;
-    try {
-      f = featurize_structure(e.structure, opt.graph);
-    } catch (const InputError& err) {
-      return bad("graph failed", e.where + ": " + err.what());
-    }
-    double dmin = 1e300;
-    for (const auto& nd : f.knn_distances) if (!nd.empty()) dmin = std::min(dmin, nd[0]);
-    if (dmin < opt.min_distance) {
-      char buf[96];
-      std::snprintf(buf, sizeof buf, ": overlapping atoms (%.3f A apart, < %.2f A)", dmin, opt.min_distance);
-      return bad("overlapping atoms", e.where + buf);
-    }
     DatasetRecord& r = recs[i];
-    r.id = e.id;
+    std::string category;
+    std::string err = featurize_record(e, opt, tokenizer.get(), normalizer, r, category);
+    if (!err.empty()) return bad(category, err);
     r.split = assign_split(e.id, opt.split);
     r.target = target->value;
     target_field[i] = target->field;
-    r.formula = std::move(f.formula);
-    r.nsites = f.nsites;
-    r.spacegroup = f.symmetry.number;
-    r.graph = std::move(f.graph);
-    auto desc = e.texts.find("description");
-    if (desc != e.texts.end() && !desc->second.empty()) {
-      r.text = desc->second;
-    } else if (opt.describe) {
-      text::Description td = text::describe_structure(e.structure);
-      if (td.ok) r.text = std::move(td.text);
-      else r.text_error = td.reason;
-    } else {
-      r.text_error = "no description in the source";
-    }
-    if (tokenizer && !r.text.empty()) {
-      try {
-        auto enc = tokenizer->encode(normalizer.normalize(r.text), 0);
-        r.token_count = static_cast<std::int32_t>(enc.ids.size());
-        if (enc.ids.size() > opt.max_tokens) {
-          enc.ids.resize(opt.max_tokens - 1);
-          enc.ids.push_back(tokenizer->vocab().sep_id);
-        }
-        r.token_ids = std::move(enc.ids);
-      } catch (const InputError& err) {
-        r.text_error = std::string("tokenizer: ") + err.what();
-        r.text.clear();
-      }
-    }
-    if (tokenizer && r.text.empty()) {
-      // No text: the model reads [CLS] only (paper §2.2), with this vocabulary's ids.
-      r.token_ids = {tokenizer->vocab().cls_id, tokenizer->vocab().sep_id};
-      r.token_count = 2;
-    }
     e.structure = Structure();  // free memory early
   }, &prog);
 

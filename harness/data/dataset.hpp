@@ -70,6 +70,11 @@ struct PrepareOptions {
 // With OnError::Fail the first bad entry throws InputError naming it.
 Dataset prepare_dataset(const PrepareOptions& opt, bool* loaded_from_cache = nullptr);
 
+// Featurizes structures read by the user (cast predict / explain) with a dataset's settings:
+// graph, description, tokens; no target, no filters. Entries that cannot be featurized are
+// left out and their messages appended to errors.
+Dataset featurize_entries(std::vector<Entry>& entries, const PrepareOptions& opt, std::vector<std::string>& errors);
+
 std::string cache_path(const PrepareOptions& opt, std::uint64_t key);
 std::uint64_t cache_key(const PrepareOptions& opt);
 void save_dataset(const Dataset& d, const std::string& path);

@@ -118,6 +118,15 @@ CREATE TABLE IF NOT EXISTS metrics(
   PRIMARY KEY(run_id, split, name));
 CREATE TABLE IF NOT EXISTS splits(task TEXT NOT NULL, sample_id TEXT NOT NULL, split TEXT NOT NULL,
   PRIMARY KEY(task, sample_id));
+CREATE TABLE IF NOT EXISTS attention_maps(figure TEXT NOT NULL, profile TEXT NOT NULL, model TEXT NOT NULL,
+  task TEXT NOT NULL, sample_id TEXT NOT NULL, layer INTEGER NOT NULL, node INTEGER NOT NULL, node_label TEXT,
+  token_index INTEGER NOT NULL, token TEXT, weight REAL,
+  PRIMARY KEY(figure, profile, model, task, sample_id, layer, node, token_index));
+CREATE TABLE IF NOT EXISTS histograms(figure TEXT NOT NULL, profile TEXT NOT NULL, model TEXT NOT NULL,
+  task TEXT NOT NULL, layer INTEGER NOT NULL, lo REAL NOT NULL, hi REAL, count REAL,
+  PRIMARY KEY(figure, profile, model, task, layer, lo));
+CREATE TABLE IF NOT EXISTS dataset_stats(profile TEXT NOT NULL, task TEXT NOT NULL, source TEXT, split TEXT NOT NULL,
+  name TEXT NOT NULL, value REAL, PRIMARY KEY(profile, task, split, name));
 INSERT OR IGNORE INTO meta VALUES('schema_version', '1');)");
   Stmt v(db_, "SELECT value FROM meta WHERE key='schema_version'", path_);
   if (v.step(db_, path_) && v.text(0) != std::to_string(kSchemaVersion))
@@ -285,6 +294,92 @@ std::vector<std::pair<std::string, double>> ResultsStore::metrics(std::int64_t r
   s.bind(1, run).bind(2, split);
   std::vector<std::pair<std::string, double>> out;
   while (s.step(db_, path_)) out.push_back({s.text(0), s.real(1)});
+  return out;
+}
+
+void ResultsStore::put_attention(const FigureKey& k, const std::vector<AttentionCell>& cells) {
+  Transaction t(db_, path_);
+  Stmt del(db_, "DELETE FROM attention_maps WHERE figure=? AND profile=? AND model=? AND task=? AND sample_id=?", path_);
+  del.bind(1, k.figure).bind(2, k.profile).bind(3, k.model).bind(4, k.task).bind(5, k.sample_id).step(db_, path_);
+  Stmt ins(db_, "INSERT INTO attention_maps VALUES(?,?,?,?,?,?,?,?,?,?,?)", path_);
+  for (const auto& c : cells) {
+    sqlite3_reset(ins.s);
+    ins.bind(1, k.figure).bind(2, k.profile).bind(3, k.model).bind(4, k.task).bind(5, k.sample_id).bind(6, c.layer)
+        .bind(7, c.node).bind(8, c.node_label).bind(9, c.token_index).bind(10, c.token).bind(11, c.weight);
+    ins.step(db_, path_);
+  }
+  t.commit();
+}
+
+void ResultsStore::put_histogram(const FigureKey& k, const std::vector<HistogramBin>& bins) {
+  Transaction t(db_, path_);
+  Stmt del(db_, "DELETE FROM histograms WHERE figure=? AND profile=? AND model=? AND task=?", path_);
+  del.bind(1, k.figure).bind(2, k.profile).bind(3, k.model).bind(4, k.task).step(db_, path_);
+  Stmt ins(db_, "INSERT INTO histograms VALUES(?,?,?,?,?,?,?,?)", path_);
+  for (const auto& b : bins) {
+    sqlite3_reset(ins.s);
+    ins.bind(1, k.figure).bind(2, k.profile).bind(3, k.model).bind(4, k.task).bind(5, b.layer).bind(6, b.lo)
+        .bind(7, b.hi).bind(8, b.count);
+    ins.step(db_, path_);
+  }
+  t.commit();
+}
+
+std::vector<std::pair<FigureKey, std::vector<AttentionCell>>> ResultsStore::attention_maps(
+    const std::string& figure, const std::string& profile) const {
+  Stmt s(db_, "SELECT model, task, sample_id, layer, node, node_label, token_index, token, weight FROM attention_maps "
+              "WHERE figure=? AND profile=? ORDER BY model, task, sample_id, layer, node, token_index", path_);
+  s.bind(1, figure).bind(2, profile);
+  std::vector<std::pair<FigureKey, std::vector<AttentionCell>>> out;
+  while (s.step(db_, path_)) {
+    FigureKey k{figure, profile, s.text(0), s.text(1), s.text(2)};
+    if (out.empty() || out.back().first.model != k.model || out.back().first.task != k.task ||
+        out.back().first.sample_id != k.sample_id)
+      out.push_back({k, {}});
+    out.back().second.push_back({static_cast<int>(s.integer(3)), static_cast<int>(s.integer(4)), s.text(5),
+                                 static_cast<int>(s.integer(6)), s.text(7), s.real(8)});
+  }
+  return out;
+}
+
+std::vector<std::pair<FigureKey, std::vector<HistogramBin>>> ResultsStore::histograms(const std::string& figure,
+                                                                                     const std::string& profile) const {
+  Stmt s(db_, "SELECT model, task, layer, lo, hi, count FROM histograms WHERE figure=? AND profile=? "
+              "ORDER BY model, task, layer, lo", path_);
+  s.bind(1, figure).bind(2, profile);
+  std::vector<std::pair<FigureKey, std::vector<HistogramBin>>> out;
+  while (s.step(db_, path_)) {
+    FigureKey k{figure, profile, s.text(0), s.text(1), ""};
+    if (out.empty() || out.back().first.model != k.model || out.back().first.task != k.task) out.push_back({k, {}});
+    out.back().second.push_back({static_cast<int>(s.integer(2)), s.real(3), s.real(4), s.real(5)});
+  }
+  return out;
+}
+
+void ResultsStore::put_dataset_stats(const std::string& profile, const std::string& task, const std::string& source,
+                                     const std::vector<DatasetStat>& stats) {
+  Transaction t(db_, path_);
+  Stmt del(db_, "DELETE FROM dataset_stats WHERE profile=? AND task=?", path_);
+  del.bind(1, profile).bind(2, task).step(db_, path_);
+  Stmt ins(db_, "INSERT INTO dataset_stats VALUES(?,?,?,?,?,?)", path_);
+  for (const auto& st : stats) {
+    sqlite3_reset(ins.s);
+    ins.bind(1, profile).bind(2, task).bind(3, source).bind(4, st.split).bind(5, st.name).bind(6, st.value);
+    ins.step(db_, path_);
+  }
+  t.commit();
+}
+
+std::vector<std::pair<std::string, std::pair<std::string, std::vector<DatasetStat>>>> ResultsStore::dataset_stats(
+    const std::string& profile) const {
+  Stmt s(db_, "SELECT task, source, split, name, value FROM dataset_stats WHERE profile=? ORDER BY task, split, name",
+         path_);
+  s.bind(1, profile);
+  std::vector<std::pair<std::string, std::pair<std::string, std::vector<DatasetStat>>>> out;
+  while (s.step(db_, path_)) {
+    if (out.empty() || out.back().first != s.text(0)) out.push_back({s.text(0), {s.text(1), {}}});
+    out.back().second.second.push_back({s.text(2), s.text(3), s.real(4)});
+  }
   return out;
 }
 

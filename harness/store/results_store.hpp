@@ -37,6 +37,26 @@ struct StoredEpoch {
   double train_loss, val_mae, lr, seconds;
 };
 
+// Figure data: what `cast plot` draws, kept in the store so that figures come from it alone.
+struct FigureKey {
+  std::string figure, profile, model, task, sample_id;  // sample_id empty for whole-test-set data
+};
+struct AttentionCell {
+  int layer = 0, node = 0;
+  std::string node_label;
+  int token_index = 0;
+  std::string token;
+  double weight = 0;
+};
+struct HistogramBin {
+  int layer = 0;
+  double lo = 0, hi = 0, count = 0;
+};
+struct DatasetStat {
+  std::string split, name;
+  double value = 0;
+};
+
 class ResultsStore {
  public:
   static constexpr int kSchemaVersion = 1;
@@ -60,6 +80,20 @@ class ResultsStore {
   std::vector<StoredPrediction> predictions(std::int64_t run, const std::string& split = "") const;
   // name -> value for a run and split ("mae", "rmse", "r2", "n").
   std::vector<std::pair<std::string, double>> metrics(std::int64_t run, const std::string& split) const;
+
+  // Replace the attention map / histogram stored under this key.
+  void put_attention(const FigureKey& k, const std::vector<AttentionCell>& cells);
+  void put_histogram(const FigureKey& k, const std::vector<HistogramBin>& bins);
+  std::vector<std::pair<FigureKey, std::vector<AttentionCell>>> attention_maps(const std::string& figure,
+                                                                               const std::string& profile) const;
+  std::vector<std::pair<FigureKey, std::vector<HistogramBin>>> histograms(const std::string& figure,
+                                                                          const std::string& profile) const;
+  // Table 2 statistics of one task's dataset at one profile (replaced as a whole).
+  void put_dataset_stats(const std::string& profile, const std::string& task, const std::string& source,
+                         const std::vector<DatasetStat>& stats);
+  // task -> (source, stats), tasks in name order.
+  std::vector<std::pair<std::string, std::pair<std::string, std::vector<DatasetStat>>>> dataset_stats(
+      const std::string& profile) const;
 
   const std::string& path() const { return path_; }
 

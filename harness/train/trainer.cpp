@@ -1,8 +1,11 @@
 #include "train/trainer.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -114,18 +117,56 @@ nlohmann::json config_json(const TrainConfig& c, const Dataset& d) {
           {"lora_alpha", c.model.lora_alpha}, {"dataset_key", d.key}, {"dataset_settings", d.settings}};
 }
 
+// A checkpoint directory is replaced whole: written as <dir>.tmp, the old one moved to <dir>.old,
+// the new one renamed into place, the old one removed. A process killed at any point leaves
+// either the previous or the new checkpoint (recover_checkpoint picks it up), never a mixture.
+void remove_tree(const std::string& dir) {
+  if (dir.empty() || !is_directory(dir)) return;
+  for (const char* f : {"model.pt", "optimizer.pt", "state.json", "model.pt.tmp", "optimizer.pt.tmp"})
+    std::remove((dir + "/" + f).c_str());
+  ::rmdir(dir.c_str());
+}
+
+void recover_checkpoint(const std::string& dir) {
+  if (!file_exists(dir + "/state.json") && file_exists(dir + ".old/state.json")) {
+    remove_tree(dir);
+    std::rename((dir + ".old").c_str(), dir.c_str());
+  }
+  remove_tree(dir + ".tmp");
+}
+
 void save_checkpoint(const std::string& dir, Regressor& model, torch::optim::Optimizer& opt, const nlohmann::json& state) {
-  ::mkdir(dir.c_str(), 0755);
-  auto archive_model = [&](const std::string& path) {
-    torch::serialize::OutputArchive a;
-    model.save(a);
-    a.save_to(path + ".tmp");
-    std::rename((path + ".tmp").c_str(), path.c_str());
-  };
-  archive_model(dir + "/model.pt");
-  torch::save(opt, dir + "/optimizer.pt.tmp");
-  std::rename((dir + "/optimizer.pt.tmp").c_str(), (dir + "/optimizer.pt").c_str());
-  write_file_atomic(dir + "/state.json", state.dump(2));  // written last: the checkpoint is whole
+  const std::string tmp = dir + ".tmp", old = dir + ".old";
+  remove_tree(tmp);
+  ::mkdir(tmp.c_str(), 0755);
+  torch::serialize::OutputArchive a;
+  model.save(a);
+  a.save_to(tmp + "/model.pt");
+  torch::save(opt, tmp + "/optimizer.pt");
+  write_file_atomic(tmp + "/state.json", state.dump(2));
+  remove_tree(old);
+  if (is_directory(dir)) std::rename(dir.c_str(), old.c_str());
+  if (std::rename(tmp.c_str(), dir.c_str()) != 0) fail(dir, ": cannot write the checkpoint (", std::strerror(errno), ")");
+  remove_tree(old);
+}
+
+// Everything `cast predict` needs besides the weights: the model's configuration, the target's
+// normaliser, the dataset settings and, for text models, the text encoder's config and vocabulary
+// (its weights are in model.pt).
+void write_model_card(const TrainConfig& c, const Dataset& d, double mean, double sd) {
+  ::mkdir(c.out_dir.c_str(), 0755);
+  nlohmann::json card = {{"format", kModelCardFormat}, {"model", c.model.kind}, {"task", d.task},
+                         {"text_mode", c.model.text_mode}, {"lora_r", c.model.lora_r},
+                         {"lora_alpha", c.model.lora_alpha}, {"normaliser", {{"mean", mean}, {"std", sd}}},
+                         {"max_tokens", d.max_tokens}, {"dataset_settings", d.settings},
+                         {"text_encoder_source", c.model.text_encoder}};
+  if (model_uses_text(c.model.kind)) {
+    const std::string dir = c.out_dir + "/text_encoder";
+    ::mkdir(dir.c_str(), 0755);
+    for (const char* f : {"config.json", "vocab.txt", "cast_text.json"})
+      if (file_exists(c.model.text_encoder + "/" + f)) write_file_atomic(dir + "/" + f, read_file(c.model.text_encoder + "/" + f));
+  }
+  write_file_atomic(c.out_dir + "/cast_model.json", card.dump(2));
 }
 
 void load_model(const std::string& path, Regressor& model) {
@@ -168,6 +209,8 @@ TrainResult train_model(const Dataset& d, const TrainConfig& c, const std::funct
   norm.sd = std::sqrt(norm.sd / static_cast<double>(train.size() - 1));
   if (!(norm.sd > 0)) norm.sd = 1;
 
+  if (!c.out_dir.empty()) write_model_card(c, d, norm.mean, norm.sd);
+
   auto optimizer_ptr = make_optimizer(*model, c);
   torch::optim::AdamW& optimizer = *optimizer_ptr;
   const std::int64_t steps_per_epoch = static_cast<std::int64_t>(make_batches(d, train, c).size());
@@ -180,6 +223,8 @@ TrainResult train_model(const Dataset& d, const TrainConfig& c, const std::funct
   const nlohmann::json cfg = config_json(c, d);
   const std::string last = c.out_dir.empty() ? "" : c.out_dir + "/last";
   const std::string best_dir = c.out_dir.empty() ? "" : c.out_dir + "/best";
+  if (!last.empty()) recover_checkpoint(last);
+  if (!best_dir.empty()) recover_checkpoint(best_dir);
   if (!last.empty() && file_exists(last + "/state.json")) {
     auto st = nlohmann::json::parse(read_file(last + "/state.json"), nullptr, false);
     if (st.is_discarded()) fail(last, "/state.json: corrupt; delete ", last, " to start over");
@@ -314,6 +359,71 @@ TrainResult train_model(const Dataset& d, const TrainConfig& c, const std::funct
   res.mean_predictor_test_mae /= static_cast<double>(test.size());
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   return res;
+}
+
+LoadedModel load_trained_model(const std::string& checkpoint) {
+  LoadedModel m;
+  std::string dir = checkpoint;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  if (file_exists(dir + "/best/model.pt")) {
+    m.run_dir = dir;
+    m.weights = dir + "/best/model.pt";
+  } else if (file_exists(dir + "/model.pt")) {
+    m.weights = dir + "/model.pt";
+    m.run_dir = dir.find('/') == std::string::npos ? "." : dir.substr(0, dir.find_last_of('/'));
+  } else {
+    fail(checkpoint, ": no model.pt here or in ", checkpoint, "/best; pass a run directory of 'cast train' or its best/ "
+         "checkpoint");
+  }
+  const std::string card_path = m.run_dir + "/cast_model.json";
+  if (!file_exists(card_path))
+    fail(card_path, ": missing; the checkpoint was not written by this cast's trainer (retrain it, or copy the run "
+         "directory whole)");
+  auto card = nlohmann::json::parse(read_file(card_path), nullptr, false);
+  if (card.is_discarded() || !card.is_object()) fail(card_path, ": not valid JSON");
+  if (card.value("format", "") != kModelCardFormat)
+    fail(card_path, ": format '", card.value("format", "?"), "', this cast reads '", kModelCardFormat, "'");
+  m.config.kind = card.value("model", "");
+  require_model_kind(m.config.kind);
+  m.task = card.value("task", "");
+  m.config.text_mode = card.value("text_mode", "");
+  m.config.lora_r = card.value("lora_r", 8);
+  m.config.lora_alpha = card.value("lora_alpha", 8.0);
+  m.mean = card["normaliser"].value("mean", 0.0);
+  m.sd = card["normaliser"].value("std", 1.0);
+  m.max_tokens = card.value("max_tokens", std::size_t{512});
+  if (model_uses_text(m.config.kind)) {
+    m.config.text_encoder = m.run_dir + "/text_encoder";
+    m.config.load_text_weights = false;
+    m.vocab = m.config.text_encoder + "/vocab.txt";
+    for (const char* f : {"/config.json", "/vocab.txt"})
+      if (!file_exists(m.config.text_encoder + f)) fail(m.config.text_encoder + f, ": missing from the run directory");
+  }
+  m.model = make_regressor(m.config);
+  try {
+    load_model(m.weights, *m.model);
+  } catch (const c10::Error& e) {
+    fail(m.weights, ": cannot load the weights into a '", m.config.kind, "' model: ", e.what_without_backtrace());
+  }
+  m.model->eval();
+  return m;
+}
+
+std::vector<double> predict_dataset(LoadedModel& m, const Dataset& d, std::size_t batch_size) {
+  TrainConfig c;
+  c.batch_size = batch_size;
+  std::vector<std::size_t> rows(d.records.size());
+  std::iota(rows.begin(), rows.end(), std::size_t{0});
+  torch::NoGradGuard g;
+  m.model->eval();
+  std::vector<double> out;
+  for (const auto& br : make_batches(d, rows, c)) {
+    auto b = build_batch(d, br, model_uses_text(m.config.kind), m.mean, m.sd);
+    auto p = m.model->predict(b).to(torch::kCPU).to(torch::kDouble);
+    auto acc = p.accessor<double, 1>();
+    for (std::size_t k = 0; k < br.size(); ++k) out.push_back(acc[static_cast<int64_t>(k)] * m.sd + m.mean);
+  }
+  return out;
 }
 
 }  // namespace cast

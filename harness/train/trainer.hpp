@@ -67,5 +67,19 @@ TrainResult train_model(const Dataset& d, const TrainConfig& c,
                         const std::function<void(const EpochRecord&)>& on_epoch = {});
 
 constexpr const char* kCheckpointFormat = "cast-checkpoint-1";
+constexpr const char* kModelCardFormat = "cast-model-1";
+
+// A trained model loaded from a run directory (or its best/ or last/ checkpoint) for inference:
+// cast_model.json + text_encoder/ + model.pt.
+struct LoadedModel {
+  std::shared_ptr<Regressor> model;
+  ModelConfig config;
+  std::string task, run_dir, weights, vocab;
+  double mean = 0, sd = 1;
+  std::size_t max_tokens = 512;
+};
+LoadedModel load_trained_model(const std::string& checkpoint);
+// Predictions in the target's units for every record of d (in order).
+std::vector<double> predict_dataset(LoadedModel& m, const Dataset& d, std::size_t batch_size = 64);
 
 }  // namespace cast
