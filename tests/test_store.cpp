@@ -10,6 +10,7 @@
 
 #include "common/error.hpp"
 #include "report/table1.hpp"
+#include "report/table2.hpp"
 #include "store/results_store.hpp"
 
 using namespace cast;
@@ -126,4 +127,39 @@ TEST_CASE("Table 1 from the store: mean (std) over seeds, best bold, second unde
   CHECK_THAT(render_table1(s, o), Contains("\\textbf{0.050 (0.010)}"));
   o.format = TableFormat::Csv;
   CHECK_THAT(render_table1(s, o), Contains("cast,log_kvrh,3,0.0500,0.0100,0.0390,0.0003,0.0110"));
+}
+
+TEST_CASE("figure data and Table 2 statistics round-trip through the store; Table 2 shows the paper beside") {
+  const std::string path = temp_db("figures");
+  {
+    ResultsStore s(path);
+    FigureKey k{"fig2", "demo", "cast", "log_kvrh", "mp-1963"};
+    s.put_attention(k, {{0, 0, "Al(1)", 0, "[CLS]", 0.25}, {0, 0, "Al(1)", 1, "al", 0.75}, {1, 1, "Te(2)", 0, "[CLS]", 1.0}});
+    s.put_attention(k, {{0, 0, "Al(1)", 0, "[CLS]", 0.5}});  // replaces, does not append
+    s.put_histogram({"fig3", "demo", "cast-scratch", "log_kvrh", ""}, {{0, 0.0, 0.5, 3}, {0, 0.5, 1.0, 7}});
+    s.put_dataset_stats("demo", "log_kvrh", "x.json.gz",
+                        {{"train", "n", 80}, {"train", "nodes_mean", 3.5}, {"train", "nodes_std", 2},
+                         {"train", "y_mean", 1.9}, {"train", "y_std", 0.4}, {"train", "text_rate", 1},
+                         {"val+test", "n", 20}, {"val+test", "nodes_mean", 3}, {"val+test", "nodes_std", 1},
+                         {"val+test", "y_mean", 1.8}, {"val+test", "y_std", 0.3}, {"val+test", "text_rate", 0.95}});
+  }
+  ResultsStore s(path);
+  auto maps = s.attention_maps("fig2", "demo");
+  REQUIRE(maps.size() == 1);
+  CHECK(maps[0].first.sample_id == "mp-1963");
+  REQUIRE(maps[0].second.size() == 1);
+  CHECK(maps[0].second[0].weight == 0.5);
+  auto hs = s.histograms("fig3", "demo");
+  REQUIRE(hs.size() == 1);
+  CHECK(hs[0].second[1].count == 7);
+  CHECK(s.histograms("fig3", "paper").empty());
+  Table2Options o;
+  o.profile = "demo";
+  o.paper_csv = std::string(CAST_TEST_DIR) + "/../results/paper_table2.csv";
+  const std::string md = render_table2(s, o);
+  CHECK_THAT(md, Contains("| log_kvrh | train | 80 | 3.50 (2.00) [3.67 (2.03)] | n/a | n/a | 100.0% [100.0%] | 1.90 (0.40) [1.87 (0.38)] |"));
+  CHECK_THAT(md, Contains("| log_kvrh | val+test | 20 | 3.00 (1.00) [3.58 (2.39)]"));
+  CHECK_THAT(md, Contains("95.0% [100.0%]"));
+  o.format = TableFormat::Csv;
+  CHECK(render_table2(s, o) == render_table2(s, o));
 }

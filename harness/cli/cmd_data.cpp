@@ -91,6 +91,7 @@ void register_data(CLI::App& app, Action& action) {
   auto* data = app.add_subcommand("data", "Datasets: prepare (filter, split, featurize, cache) and validate");
   data->require_subcommand(1);
 
+  register_data_fetch(data, action);
   auto pa = std::make_shared<PrepareArgs>();
   auto* prep = data->add_subcommand("prepare", "Filter, split and featurize one task; print its Table 2 row");
   std::string tasks;

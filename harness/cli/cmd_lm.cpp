@@ -231,7 +231,7 @@ void register_lm(CLI::App& app, Action& action) {
     std::string model, task = "log_kvrh", source;
     int epochs = 3;
     std::size_t limit = 0, max_length = 128;
-    bool both = false, quiet = false, freeze = false;
+    bool both = false, quiet = false, freeze = false, lora = false;
     std::string pooling = "cls";
   };
   auto fa = std::make_shared<FinetuneArgs>();
@@ -247,6 +247,7 @@ void register_lm(CLI::App& app, Action& action) {
   ft->add_option("--pooling", fa->pooling, "cls | mean: the text vector fed to the head")
       ->check(CLI::IsMember({"cls", "mean"}))->capture_default_str();
   ft->add_flag("--freeze-encoder", fa->freeze, "Train the head only (a linear probe of the encoder's features)");
+  ft->add_flag("--lora", fa->lora, "Fine-tune through LoRA adapters on query/value (r 8), as the text models of Table 1 do");
   ft->add_flag("--compare", fa->both, "Also fine-tune a randomly initialised encoder of the same size");
   ft->add_flag("-q,--quiet", fa->quiet, "No progress bars");
   ft->callback([fa, &action] {
@@ -271,6 +272,8 @@ void register_lm(CLI::App& app, Action& action) {
       o.progress = !fa->quiet;
       o.mean_pooling = fa->pooling == "mean";
       o.freeze_encoder = fa->freeze;
+      o.lora = fa->lora;
+      if (o.lora && o.freeze_encoder) fail("--lora and --freeze-encoder exclude each other");
       auto report = [&](const char* name, const TextRegressionResult& r) {
         std::printf("%-22s test MAE %.4f  val MAE %.4f (best epoch %d)  mean predictor %.4f  %.0f s\n", name,
                     r.test_mae, r.val_mae, r.best_epoch, r.mean_predictor_test_mae, r.seconds);

@@ -7,13 +7,15 @@
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "report/table1.hpp"
+#include "report/table2.hpp"
 #include "store/results_store.hpp"
 
 namespace cast::cli {
 
 namespace {
 struct ResultsArgs {
-  std::string db = "results/cast.db", profile = "demo", experiment, format = "markdown", out, paper = "results/paper_table1.csv";
+  std::string db = "results/cast.db", profile = "demo", experiment, format = "markdown", out, paper;
+  int which = 1;
   std::int64_t run = 0;
 };
 
@@ -33,14 +35,17 @@ void register_results(CLI::App& app, Action& action) {
   list->callback([a, &action] {
     action = [a] {
       ResultsStore s = open_existing(a->db);
-      std::printf("%-5s %-10s %-17s %-17s %-5s %-7s %-8s %s\n", "id", "experiment", "model", "task", "seed", "profile", "status", "test MAE");
+      std::printf("%-5s %-10s %-17s %-17s %-5s %-7s %-8s %-9s %s\n", "id", "experiment", "model", "task", "seed", "profile",
+                  "status", "test MAE", "train s");
       for (const auto& r : s.runs()) {
         std::string mae = "-";
         for (const auto& [k, v] : s.metrics(r.id, "test"))
           if (k == "mae") { char b[32]; std::snprintf(b, sizeof b, "%.4f", v); mae = b; }
-        std::printf("%-5lld %-10s %-17s %-17s %-5llu %-7s %-8s %s\n", static_cast<long long>(r.id), r.key.experiment.c_str(),
-                    r.key.model.c_str(), r.key.task.c_str(), static_cast<unsigned long long>(r.key.seed),
-                    r.key.profile.c_str(), r.status.c_str(), mae.c_str());
+        double secs = 0;  // training time: the sum over epochs (excludes time spent killed)
+        for (const auto& e : s.epochs(r.id)) secs += e.seconds;
+        std::printf("%-5lld %-10s %-17s %-17s %-5llu %-7s %-8s %-9s %.1f\n", static_cast<long long>(r.id),
+                    r.key.experiment.c_str(), r.key.model.c_str(), r.key.task.c_str(),
+                    static_cast<unsigned long long>(r.key.seed), r.key.profile.c_str(), r.status.c_str(), mae.c_str(), secs);
       }
       return 0;
     };
@@ -67,21 +72,33 @@ void register_results(CLI::App& app, Action& action) {
     };
   });
 
-  auto* table = res->add_subcommand("table", "Table 1 from the store, with the paper's values beside ours");
+  auto* table = res->add_subcommand("table", "Table 1 or 2 from the store, with the paper's values beside ours");
+  table->add_option("--table", a->which, "1 (test MAE) or 2 (dataset statistics)")->check(CLI::IsMember({1, 2}))->capture_default_str();
   table->add_option("--profile", a->profile, "Profile of the runs")->capture_default_str();
   table->add_option("--experiment", a->experiment, "Only runs of this experiment");
   table->add_option("--format", a->format, "markdown | latex | csv")->capture_default_str();
-  table->add_option("--paper", a->paper, "The paper's Table 1 as CSV")->capture_default_str();
+  table->add_option("--paper", a->paper, "The paper's table as CSV (default results/paper_table<N>.csv)");
   table->add_option("-o,--output", a->out, "Write to this file instead of standard output");
   table->callback([a, &action] {
     action = [a] {
       ResultsStore s = open_existing(a->db);
-      Table1Options o;
-      o.profile = a->profile;
-      o.experiment = a->experiment;
-      o.paper_csv = a->paper;
-      o.format = parse_table_format(a->format);
-      std::string t = render_table1(s, o);
+      const std::string paper =
+          a->paper.empty() ? repo_path("results/paper_table" + std::to_string(a->which) + ".csv") : a->paper;
+      std::string t;
+      if (a->which == 2) {
+        Table2Options o;
+        o.profile = a->profile;
+        o.paper_csv = paper;
+        o.format = parse_table_format(a->format);
+        t = render_table2(s, o);
+      } else {
+        Table1Options o;
+        o.profile = a->profile;
+        o.experiment = a->experiment;
+        o.paper_csv = paper;
+        o.format = parse_table_format(a->format);
+        t = render_table1(s, o);
+      }
       if (a->out.empty()) std::fputs(t.c_str(), stdout);
       else write_file_atomic(a->out, t);
       return 0;

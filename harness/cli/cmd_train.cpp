@@ -30,7 +30,7 @@ struct TrainArgs {
 
 // Profiles: the same method at different sizes and lengths (ARCHITECTURE.md "Profiles").
 void apply_profile(const std::string& profile, TrainConfig& c, std::size_t& max_tokens) {
-  if (profile == "demo") { c.epochs = 12; c.batch_size = 64; c.warmup_steps = 100; c.cycles = 1; max_tokens = 128; c.patience = 0; }
+  if (profile == "demo") { c.epochs = 12; c.batch_size = 32; c.warmup_steps = 100; c.cycles = 1; max_tokens = 128; c.patience = 0; }
   else if (profile == "small") { c.epochs = 40; c.batch_size = 64; c.warmup_steps = 500; c.cycles = 4; max_tokens = 256; }
   else if (profile == "paper") { c.epochs = 300; c.batch_size = 64; c.warmup_steps = 1000; c.cycles = 4; max_tokens = 512; }
   else fail("unknown profile '", profile, "'; valid profiles: demo, small, paper");
@@ -110,7 +110,7 @@ void register_train(CLI::App& app, Action& action) {
       for (const auto& rec : d.records) split_of.emplace_back(rec.id, split_name(rec.split));
       store.record_split(d.task, split_of);
       nlohmann::json resolved = {{"model", a->model}, {"task", d.task}, {"seed", c.seed}, {"profile", a->profile},
-                                 {"source", po.source}, {"epochs", c.epochs}, {"batch_size", c.batch_size},
+                                 {"source", po.source}, {"limit", po.limit}, {"out_dir", c.out_dir}, {"epochs", c.epochs}, {"batch_size", c.batch_size},
                                  {"lr", c.lr}, {"lr_text", c.lr_text}, {"warmup_steps", c.warmup_steps},
                                  {"cycles", c.cycles}, {"text_mode", c.model.text_mode}, {"init_from", c.init_from},
                                  {"dataset", d.settings}};

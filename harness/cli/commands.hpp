@@ -21,10 +21,17 @@ void register_describe(CLI::App& app, Action& action);
 void register_train(CLI::App& app, Action& action);
 void register_pretrain(CLI::App& app, Action& action);
 void register_results(CLI::App& app, Action& action);
+void register_predict(CLI::App& app, Action& action);  // predict, explain, figure-data
+void register_plot(CLI::App& app, Action& action);
+void register_data_fetch(CLI::App* data, Action& action);  // cast data fetch
+void register_reproduce(CLI::App& app, Action& action);
 
 // The data folder: $CAST_DATA_DIR, else ../shared/data or shared/data near the working
 // directory or the executable; empty when none is found.
 std::string find_data_dir();
+// A path of the project (experiments/..., results/paper_table1.csv): relative to the working
+// directory when it exists there, else next to the executable's source tree.
+std::string repo_path(const std::string& rel);
 // The default cache folder: $CAST_CACHE_DIR, else ./cache.
 std::string default_cache_dir();
 

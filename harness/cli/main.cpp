@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
   cast::cli::register_train(app, action);
   cast::cli::register_pretrain(app, action);
   cast::cli::register_results(app, action);
+  cast::cli::register_predict(app, action);
+  cast::cli::register_plot(app, action);
+  cast::cli::register_reproduce(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -31,6 +31,23 @@ std::string find_data_dir() {
   return {};
 }
 
+std::string repo_path(const std::string& rel) {
+  if (file_exists(rel)) return rel;
+  char exe[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n] = '\0';
+    std::string dir(exe);
+    for (int up = 0; up < 4; ++up) {
+      auto k = dir.find_last_of('/');
+      if (k == std::string::npos) break;
+      dir = dir.substr(0, k);
+      if (file_exists(dir + "/" + rel)) return dir + "/" + rel;
+    }
+  }
+  return rel;
+}
+
 std::string default_cache_dir() {
   if (const char* env = std::getenv("CAST_CACHE_DIR")) return env;
   return "cache";

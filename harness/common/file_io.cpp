@@ -113,6 +113,23 @@ std::uint64_t hash_file(const std::string& path) {
   return h;
 }
 
+void make_directories(const std::string& dir) {
+  std::string cur;
+  if (!dir.empty() && dir[0] == '/') cur = "/";
+  std::size_t start = 0;
+  while (start <= dir.size()) {
+    std::size_t slash = dir.find('/', start);
+    if (slash == std::string::npos) slash = dir.size();
+    const std::string part = dir.substr(start, slash - start);
+    if (!part.empty()) {
+      cur += part + "/";
+      ::mkdir(cur.c_str(), 0755);
+    }
+    start = slash + 1;
+  }
+  if (!is_directory(dir)) fail(dir, ": cannot create this folder (", std::strerror(errno), ")");
+}
+
 bool is_directory(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);

@@ -49,11 +49,11 @@ void Progress::draw(bool force) {
     int fill = total_ ? static_cast<int>(width * static_cast<double>(d) / total_) : 0;
     std::string bar(static_cast<std::size_t>(fill), '#');
     bar.resize(static_cast<std::size_t>(width), '.');
-    std::fprintf(stderr, "\r%s [%s] %zu/%zu  %.0f/s  ETA %s   ", label_.c_str(), bar.c_str(), d,
-                 total_, rate, format_seconds(eta).c_str());
+    std::fprintf(stderr, "\r%s [%s] %zu/%zu  %.0f/s  ETA %s  %s   ", label_.c_str(), bar.c_str(), d,
+                 total_, rate, format_seconds(eta).c_str(), note_.c_str());
   } else {
-    std::fprintf(stderr, "%s: %zu/%zu  %.0f/s  ETA %s\n", label_.c_str(), d, total_, rate,
-                 format_seconds(eta).c_str());
+    std::fprintf(stderr, "%s: %zu/%zu  %.0f/s  ETA %s  %s\n", label_.c_str(), d, total_, rate,
+                 format_seconds(eta).c_str(), note_.c_str());
   }
   std::fflush(stderr);
 }

@@ -14,6 +14,10 @@ class Progress {
   Progress(std::string label, std::size_t total, bool enabled = true);
   ~Progress();
   void add(std::size_t n = 1) { done_.fetch_add(n, std::memory_order_relaxed); }
+  void set(std::size_t n) { done_.store(n, std::memory_order_relaxed); }
+  void set_total(std::size_t n) { total_ = n; }
+  // Shown after the ETA (e.g. "loss 0.123  lr 4.1e-04"); call from the owning thread.
+  void set_note(std::string note) { note_ = std::move(note); }
   // Redraws if enough time has passed (call from the owning thread).
   void draw(bool force = false);
   void finish();
@@ -21,7 +25,7 @@ class Progress {
   double elapsed_s() const;
 
  private:
-  std::string label_;
+  std::string label_, note_;
   std::size_t total_;
   bool enabled_, tty_, finished_ = false;
   std::atomic<std::size_t> done_{0};

@@ -48,18 +48,6 @@ std::string basename_no_ext(const std::string& p) {
   auto dot = b.find('.');
   return dot == std::string::npos ? b : b.substr(0, dot);
 }
-void make_dirs(const std::string& dir) {
-  std::string cur;
-  std::stringstream ss(dir);
-  std::string part;
-  if (!dir.empty() && dir[0] == '/') cur = "/";
-  while (std::getline(ss, part, '/')) {
-    if (part.empty()) continue;
-    cur += part + "/";
-    ::mkdir(cur.c_str(), 0755);
-  }
-  if (!is_directory(dir)) fail(dir, ": cannot create the cache folder");
-}
 }  // namespace
 
 std::uint64_t cache_key(const PrepareOptions& opt) {
@@ -245,7 +233,7 @@ Dataset prepare_dataset(const PrepareOptions& opt, bool* loaded_from_cache) {
     d.records.push_back(std::move(recs[i]));
   }
   if (!path.empty()) {
-    make_dirs(opt.cache_dir);
+    make_directories(opt.cache_dir);
     save_dataset(d, path);
   }
   return d;

@@ -63,7 +63,7 @@ PretrainResult pretrain_mnp(const Dataset& d, const TrainConfig& c, double mask_
   torch::optim::AdamW& opt = *opt_ptr;
   auto train = split_rows(d, Split::Train), val = split_rows(d, Split::Val);
   const auto steps = static_cast<std::int64_t>(make_batches(d, train, c).size()) * c.epochs;
-  WarmupCosineSchedule sched{c.warmup_steps, steps, c.cycles};
+  WarmupCosineSchedule sched{std::min<std::int64_t>(c.warmup_steps, std::max<std::int64_t>(1, steps / 10)), steps, c.cycles};
   PretrainResult res;
   std::int64_t step = 0;
   for (int epoch = 0; epoch < c.epochs; ++epoch) {
@@ -134,7 +134,7 @@ PretrainResult pretrain_contrastive(const Dataset& d, const TrainConfig& c, doub
   torch::optim::AdamW opt(params, torch::optim::AdamWOptions(c.lr).weight_decay(0.05).betas({0.9, 0.95}));
   auto train = split_rows(d, Split::Train), val = split_rows(d, Split::Val);
   const auto steps = static_cast<std::int64_t>(make_batches(d, train, c).size()) * c.epochs;
-  WarmupCosineSchedule sched{c.warmup_steps, steps, 1};
+  WarmupCosineSchedule sched{std::min<std::int64_t>(c.warmup_steps, std::max<std::int64_t>(1, steps / 10)), steps, 1};
   auto clip_loss = [&](const ModelBatch& b) {
     auto [g, t] = pair->embed(b);
     g = torch::nn::functional::normalize(g, torch::nn::functional::NormalizeFuncOptions().dim(-1));

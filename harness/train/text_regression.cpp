@@ -9,6 +9,7 @@
 
 #include "common/progress.hpp"
 #include "models/bert.hpp"
+#include "models/lora.hpp"
 #include "train/schedule.hpp"
 
 namespace cast {
@@ -33,9 +34,14 @@ TextRegressionResult finetune_text_regression(const std::vector<std::vector<std:
 
   if (opt.freeze_encoder)
     for (auto& p : bert->parameters()) p.set_requires_grad(false);
+  if (opt.lora) models::set_text_encoder_mode(bert, "lora", 8, 8.0, 0.0, {"query", "value"});
+  std::vector<torch::Tensor> encoder_params;
+  for (auto& p : bert->parameters())
+    if (p.requires_grad()) encoder_params.push_back(p);
   std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(opt.freeze_encoder ? std::vector<torch::Tensor>{} : bert->parameters(), std::make_unique<torch::optim::AdamWOptions>(
-                                              torch::optim::AdamWOptions(opt.lr_encoder).weight_decay(opt.weight_decay)));
+  groups.emplace_back(encoder_params, std::make_unique<torch::optim::AdamWOptions>(
+                                          torch::optim::AdamWOptions(opt.lora ? opt.lr_lora : opt.lr_encoder)
+                                              .weight_decay(opt.weight_decay)));
   groups.emplace_back(head->parameters(), std::make_unique<torch::optim::AdamWOptions>(
                                               torch::optim::AdamWOptions(opt.lr_head).weight_decay(0.0)));
   torch::optim::AdamW optimizer(std::move(groups));

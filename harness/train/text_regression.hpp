@@ -16,8 +16,10 @@ struct TextRegressionOptions {
   double lr_encoder = 1e-4, lr_head = 1e-3, weight_decay = 0.01;
   std::uint64_t seed = 0;
   bool progress = true;
-  bool mean_pooling = false;
-  bool freeze_encoder = false;   // train the head only (a linear probe of the encoder's features)     // mean over tokens instead of [CLS] (an MLM-only LM never trains [CLS])
+  bool mean_pooling = false;     // mean over tokens instead of [CLS] (an MLM-only LM never trains [CLS])
+  bool freeze_encoder = false;   // train the head only (a linear probe of the encoder's features)
+  bool lora = false;             // train LoRA adapters on query/value (r 8, alpha 8) + head, as the text models do
+  double lr_lora = 1e-3;
 };
 
 struct TextRegressionResult {

@@ -214,7 +214,11 @@ TrainResult train_model(const Dataset& d, const TrainConfig& c, const std::funct
   auto optimizer_ptr = make_optimizer(*model, c);
   torch::optim::AdamW& optimizer = *optimizer_ptr;
   const std::int64_t steps_per_epoch = static_cast<std::int64_t>(make_batches(d, train, c).size());
-  WarmupCosineSchedule sched{c.warmup_steps, steps_per_epoch * c.epochs, c.cycles};
+  // Warm-up is c.warmup_steps (the paper's 1,000), at most a tenth of all steps: a small dataset
+  // would otherwise never leave warm-up (DEVIATIONS.md).
+  const std::int64_t total_steps = steps_per_epoch * c.epochs;
+  WarmupCosineSchedule sched{std::min<std::int64_t>(c.warmup_steps, std::max<std::int64_t>(1, total_steps / 10)),
+                             total_steps, c.cycles};
 
   TrainResult res;
   int start_epoch = 0, since_best = 0;
@@ -299,6 +303,12 @@ TrainResult train_model(const Dataset& d, const TrainConfig& c, const std::funct
       loss_sum += lv;
       ++step;
       prog.add();
+      if (c.progress) {
+        char note[96];
+        std::snprintf(note, sizeof note, "loss %.4f  lr %.2e  best val MAE %s", loss_sum / static_cast<double>(bi + 1),
+                      lr_now, best < 1e299 ? std::to_string(best).substr(0, 7).c_str() : "-");
+        prog.set_note(note);
+      }
       prog.draw();
     }
     prog.finish();

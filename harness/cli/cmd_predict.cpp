@@ -1,0 +1,314 @@
+// cast predict: a trained model's predictions for new structures.
+// cast explain: one structure's cross-attention (per layer and head) as CSV and PNG.
+// cast figure-data fig2|fig3: the attention data behind Figures 2 and 3, computed from the
+// table1 runs' checkpoints and stored in the results database (cast plot draws from there).
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "common/error.hpp"
+#include "common/file_io.hpp"
+#include "crystal/elements.hpp"
+#include "report/plots.hpp"
+#include "store/results_store.hpp"
+#include "text/wordpiece.hpp"
+#include "train/trainer.hpp"
+
+namespace cast::cli {
+
+namespace {
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string o = "\"";
+  for (char c : s) o += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return o + "\"";
+}
+
+PrepareOptions featurize_options(const LoadedModel& m) {
+  PrepareOptions po;
+  po.task = parse_task(m.task);
+  po.vocab = m.vocab;
+  po.max_tokens = m.max_tokens;
+  po.progress = false;
+  return po;
+}
+
+// Entries of the files (any format cast reads; a dataset file gives all its entries).
+std::vector<Entry> read_all(const std::vector<std::string>& files, std::size_t limit) {
+  std::vector<Entry> out;
+  for (const auto& f : files) {
+    if (!file_exists(f) && !is_directory(f)) fail(f, ": no such file");
+    ReadOptions ro;
+    ro.limit = limit;
+    auto v = read_entries(f, ro);
+    for (auto& e : v) out.push_back(std::move(e));
+  }
+  return out;
+}
+
+struct StructureAttention {
+  std::vector<std::string> nodes, tokens;
+  // [layer][head][node][token]
+  std::vector<std::vector<std::vector<std::vector<double>>>> w;
+  // Mean over heads: [layer][node][token]
+  std::vector<std::vector<double>> head_mean(std::size_t layer) const {
+    const auto& L = w[layer];
+    std::vector<std::vector<double>> m(nodes.size(), std::vector<double>(tokens.size(), 0.0));
+    for (const auto& h : L)
+      for (std::size_t i = 0; i < nodes.size(); ++i)
+        for (std::size_t j = 0; j < tokens.size(); ++j) m[i][j] += h[i][j] / static_cast<double>(L.size());
+    return m;
+  }
+};
+
+// Attention of a CAST model for the given records, batched.
+std::vector<StructureAttention> attention_of(LoadedModel& m, const Dataset& d, const std::vector<std::size_t>& rows) {
+  if (m.config.kind != "cast" && m.config.kind != "cast-scratch")
+    fail("attention maps exist for CAST models only; this checkpoint is a '", m.config.kind, "' model");
+  text::Vocab vocab = text::Vocab::from_file(m.vocab);
+  std::vector<StructureAttention> out;
+  torch::NoGradGuard g;
+  m.model->eval();
+  for (std::size_t start = 0; start < rows.size(); start += 32) {
+    std::vector<std::size_t> br(rows.begin() + static_cast<long>(start),
+                                rows.begin() + static_cast<long>(std::min(rows.size(), start + 32)));
+    auto b = build_batch(d, br, true, m.mean, m.sd);
+    auto att = cast_attention(*m.model, b);
+    for (std::size_t k = 0; k < br.size(); ++k) {
+      const auto& rec = d.records[br[k]];
+      StructureAttention sa;
+      for (std::size_t n = 0; n < rec.graph.num_nodes(); ++n)
+        sa.nodes.push_back(std::string(element(rec.graph.Z[n]).symbol) + "(" + std::to_string(n + 1) + ")");
+      for (auto id : rec.token_ids) sa.tokens.push_back(vocab.token(id));
+      for (auto& layer : att) {
+        auto a = layer.to(torch::kCPU).to(torch::kDouble)[static_cast<int64_t>(k)];  // [heads, Nmax, L]
+        auto acc = a.accessor<double, 3>();
+        std::vector<std::vector<std::vector<double>>> heads(static_cast<std::size_t>(a.size(0)));
+        for (int64_t h = 0; h < a.size(0); ++h) {
+          heads[static_cast<std::size_t>(h)].assign(sa.nodes.size(), std::vector<double>(sa.tokens.size()));
+          for (std::size_t i = 0; i < sa.nodes.size(); ++i)
+            for (std::size_t j = 0; j < sa.tokens.size(); ++j)
+              heads[static_cast<std::size_t>(h)][i][j] = acc[h][static_cast<int64_t>(i)][static_cast<int64_t>(j)];
+        }
+        sa.w.push_back(std::move(heads));
+      }
+      out.push_back(std::move(sa));
+    }
+  }
+  return out;
+}
+
+struct PredictArgs {
+  std::string checkpoint, out, prefix, db = "results/cast.db", profile = "demo", experiment = "table1", figure, id;
+  std::vector<std::string> files;
+  std::size_t limit = 0, max_tokens_shown = 48;
+  int bins = 40;
+  std::uint64_t seed = 0;
+  std::vector<std::string> models = {"cast-scratch", "cast"};
+  std::vector<std::string> task_order = {"log_kvrh", "log_gvrh", "band_gap", "total_energy", "formation_energy"};
+};
+
+// The table1 run of a model at seed/profile for the first task of `order` that has one.
+std::optional<RunInfo> find_fig_run(const ResultsStore& store, const PredictArgs& a, const std::string& model,
+                                    const std::string& task) {
+  auto r = store.find_run({a.experiment, model, task, a.profile, a.seed});
+  if (r && r->status == "done") return r;
+  return std::nullopt;
+}
+
+int figure_data(const PredictArgs& a) {
+  if (!file_exists(a.db)) fail(a.db, ": no results database; run 'cast reproduce table1' first");
+  ResultsStore store(a.db);
+  // The task: the first in order where every model has a finished run.
+  std::string task;
+  for (const auto& t : a.task_order) {
+    bool all = true;
+    for (const auto& m : a.models) all = all && find_fig_run(store, a, m, t).has_value();
+    if (all) { task = t; break; }
+  }
+  if (task.empty())
+    fail("no task has finished '", a.experiment, "' runs of ", a.models.front(), " and ", a.models.back(), " (seed ",
+         a.seed, ", profile ", a.profile, "); run 'cast reproduce table1 --profile ", a.profile, "' first");
+  std::string chosen = a.id;
+  for (const auto& model : a.models) {
+    auto run = *find_fig_run(store, a, model, task);
+    auto cfg = nlohmann::json::parse(run.config);
+    const std::string run_dir = cfg.value("out_dir", "");
+    LoadedModel m = load_trained_model(run_dir);
+    PrepareOptions po = dataset_options(task, cfg.value("source", ""), cfg.value("limit", std::size_t{0}), true, m.max_tokens);
+    po.vocab = m.vocab;
+    Dataset d = prepare_dataset(po);
+    std::vector<std::size_t> test;
+    for (std::size_t i = 0; i < d.records.size(); ++i) if (d.records[i].split == Split::Test) test.push_back(i);
+    if (a.figure == "fig2") {
+      std::size_t row = d.records.size();
+      for (auto i : test) if (d.records[i].id == chosen) row = i;
+      if (row == d.records.size()) {
+        if (!a.id.empty() && chosen == a.id)
+          std::printf("%s is not in the test split of %s here; using the first four-node test structure\n", a.id.c_str(),
+                      task.c_str());
+        for (auto i : test) if (d.records[i].graph.num_nodes() == 4) { row = i; break; }
+        if (row == d.records.size() && !test.empty()) row = test.front();
+        if (row == d.records.size()) fail("task ", task, " has no test structures");
+        chosen = d.records[row].id;
+      }
+      auto sa = attention_of(m, d, {row}).front();
+      std::vector<AttentionCell> cells;
+      const std::size_t ntok = std::min(sa.tokens.size(), a.max_tokens_shown);
+      for (std::size_t l = 0; l < sa.w.size(); ++l) {
+        auto hm = sa.head_mean(l);
+        for (std::size_t i = 0; i < sa.nodes.size(); ++i)
+          for (std::size_t j = 0; j < ntok; ++j)
+            cells.push_back({static_cast<int>(l), static_cast<int>(i), sa.nodes[i], static_cast<int>(j), sa.tokens[j], hm[i][j]});
+      }
+      store.put_attention({"fig2", a.profile, model, task, chosen}, cells);
+      std::printf("fig2: %s on %s, %s (%s, %zu nodes, %zu tokens): %zu layers stored\n", model.c_str(), task.c_str(),
+                  chosen.c_str(), d.records[row].formula.c_str(), sa.nodes.size(), sa.tokens.size(), sa.w.size());
+    } else {
+      auto all = attention_of(m, d, test);
+      std::vector<HistogramBin> bins;
+      const std::size_t layers = all.empty() ? 0 : all.front().w.size();
+      std::size_t pairs = 0;
+      for (std::size_t l = 0; l < layers; ++l) {
+        std::vector<double> count(static_cast<std::size_t>(a.bins), 0.0);
+        for (const auto& sa : all) {
+          auto hm = sa.head_mean(l);
+          for (auto& row : hm) {
+            double n = 0;
+            for (double x : row) n += x * x;
+            n = std::sqrt(n);
+            for (double& x : row) x /= n > 0 ? n : 1;
+          }
+          for (std::size_t i = 0; i < hm.size(); ++i)
+            for (std::size_t j = i + 1; j < hm.size(); ++j) {
+              double c = 0;
+              for (std::size_t t = 0; t < hm[i].size(); ++t) c += hm[i][t] * hm[j][t];
+              const int bin = std::clamp(static_cast<int>(c * a.bins), 0, a.bins - 1);
+              count[static_cast<std::size_t>(bin)] += 1;
+              if (l == 0) ++pairs;
+            }
+        }
+        for (int k = 0; k < a.bins; ++k)
+          bins.push_back({static_cast<int>(l), static_cast<double>(k) / a.bins, static_cast<double>(k + 1) / a.bins,
+                          count[static_cast<std::size_t>(k)]});
+      }
+      store.put_histogram({"fig3", a.profile, model, task, ""}, bins);
+      std::printf("fig3: %s on %s: %zu test structures, %zu node pairs, %zu layers stored\n", model.c_str(), task.c_str(),
+                  all.size(), pairs, layers);
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+void register_predict(CLI::App& app, Action& action) {
+  auto a = std::make_shared<PredictArgs>();
+  auto* pred = app.add_subcommand("predict", "Predict a trained model's target for new structures");
+  pred->add_option("--checkpoint", a->checkpoint, "Run directory of 'cast train' (uses best/) or a checkpoint folder")
+      ->required();
+  pred->add_option("files", a->files, "Structures: CIF, POSCAR, pymatgen JSON, or a dataset file (all its entries)")
+      ->required();
+  pred->add_option("-o,--out", a->out, "Write predictions as CSV here (default: stdout)");
+  pred->add_option("--limit", a->limit, "At most N entries per file");
+  pred->callback([a, &action] {
+    action = [a] {
+      LoadedModel m = load_trained_model(a->checkpoint);
+      auto entries = read_all(a->files, a->limit);
+      std::vector<std::string> errors;
+      Dataset d = featurize_entries(entries, featurize_options(m), errors);
+      for (const auto& e : errors) std::fprintf(stderr, "skipped: %s\n", e.c_str());
+      auto preds = predict_dataset(m, d);
+      const TaskInfo& ti = task_info(parse_task(m.task));
+      std::string csv = "id,formula," + m.task + "_predicted,unit\n";
+      for (std::size_t i = 0; i < preds.size(); ++i) {
+        char v[48];
+        std::snprintf(v, sizeof v, "%.9g", preds[i]);
+        csv += csv_field(d.records[i].id) + "," + csv_field(d.records[i].formula) + "," + v + "," + ti.unit + "\n";
+      }
+      if (a->out.empty()) std::fputs(csv.c_str(), stdout);
+      else {
+        write_file_atomic(a->out, csv);
+        std::printf("%zu predictions (%s, %s model) written to %s%s\n", preds.size(), m.task.c_str(),
+                    m.config.kind.c_str(), a->out.c_str(),
+                    errors.empty() ? "" : (", " + std::to_string(errors.size()) + " skipped").c_str());
+      }
+      return errors.empty() || !preds.empty() ? 0 : 1;
+    };
+  });
+
+  auto* ex = app.add_subcommand("explain", "Cross-attention (nodes x tokens) of one structure, per layer and head");
+  ex->add_option("--checkpoint", a->checkpoint, "Run directory of a CAST model (cast or cast-scratch)")->required();
+  ex->add_option("file", a->files, "One structure file (or a dataset file with --id)")->required()->expected(1);
+  ex->add_option("--id", a->id, "Entry of a dataset file to explain (default: the first)");
+  ex->add_option("-o,--out", a->prefix, "Output prefix (default explain-<id>): PREFIX.csv, PREFIX.png, PREFIX.svg");
+  ex->callback([a, &action] {
+    action = [a] {
+      LoadedModel m = load_trained_model(a->checkpoint);
+      auto entries = read_all(a->files, 0);
+      if (!a->id.empty()) {
+        auto it = std::find_if(entries.begin(), entries.end(), [&](const Entry& e) { return e.id == a->id; });
+        if (it == entries.end()) fail(a->files.front(), ": no entry '", a->id, "'");
+        entries = {std::move(*it)};
+      }
+      if (entries.empty()) fail(a->files.front(), ": no structure");
+      entries.resize(1);
+      std::vector<std::string> errors;
+      Dataset d = featurize_entries(entries, featurize_options(m), errors);
+      if (d.records.empty()) fail(errors.empty() ? a->files.front() + ": cannot featurize" : errors.front());
+      auto sa = attention_of(m, d, {0}).front();
+      const auto pred = predict_dataset(m, d).front();
+      std::string prefix = a->prefix.empty() ? "explain-" + d.records[0].id : a->prefix;
+      for (auto& ch : prefix) if (ch == ' ') ch = '_';
+      std::string csv = "layer,head,node,node_label,token_index,token,weight\n";
+      for (std::size_t l = 0; l < sa.w.size(); ++l)
+        for (std::size_t h = 0; h < sa.w[l].size(); ++h)
+          for (std::size_t i = 0; i < sa.nodes.size(); ++i)
+            for (std::size_t j = 0; j < sa.tokens.size(); ++j) {
+              char v[32];
+              std::snprintf(v, sizeof v, "%.6g", sa.w[l][h][i][j]);
+              csv += std::to_string(l + 1) + "," + std::to_string(h + 1) + "," + std::to_string(i + 1) + "," +
+                     csv_field(sa.nodes[i]) + "," + std::to_string(j) + "," + csv_field(sa.tokens[j]) + "," + v + "\n";
+            }
+      write_file_atomic(prefix + ".csv", csv);
+      std::vector<Heatmap> panels;
+      for (std::size_t l = 0; l < sa.w.size(); ++l)
+        panels.push_back({"layer " + std::to_string(l + 1) + " (mean over " + std::to_string(sa.w[l].size()) + " heads)",
+                          sa.nodes, sa.tokens, sa.head_mean(l)});
+      char title[256];
+      std::snprintf(title, sizeof title, "%s %s: %s predicted %.4g %s (%s)", d.records[0].id.c_str(),
+                    d.records[0].formula.c_str(), m.task.c_str(), pred, task_info(parse_task(m.task)).unit,
+                    m.config.kind.c_str());
+      auto files = render_heatmaps(panels, static_cast<int>(panels.size()), 1, prefix, title);
+      std::printf("%s\nattention: %zu layers x %zu heads x %zu nodes x %zu tokens in %s.csv; maps in %s.png and %s.svg\n",
+                  title, sa.w.size(), sa.w.empty() ? 0 : sa.w[0].size(), sa.nodes.size(), sa.tokens.size(),
+                  prefix.c_str(), prefix.c_str(), prefix.c_str());
+      return 0;
+    };
+  });
+
+  auto* fd = app.add_subcommand("figure-data", "Compute and store the data of Figure 2 or 3 from table1's CAST runs");
+  fd->add_option("figure", a->figure, "fig2 | fig3")->required()->check(CLI::IsMember({"fig2", "fig3"}));
+  fd->add_option("--db", a->db, "Results database")->capture_default_str();
+  fd->add_option("--profile", a->profile, "Profile of the runs")->capture_default_str();
+  fd->add_option("--experiment", a->experiment, "Experiment of the runs")->capture_default_str();
+  fd->add_option("--seed", a->seed, "Seed of the runs")->capture_default_str();
+  fd->add_option("--id", a->id, "Figure 2's structure (default mp-1963, else the first four-node test structure)");
+  fd->add_option("--bins", a->bins, "Figure 3's histogram bins")->capture_default_str();
+  fd->add_option("--max-tokens-shown", a->max_tokens_shown, "Figure 2's tokens shown")->capture_default_str();
+  fd->callback([a, &action] {
+    action = [a] {
+      if (a->id.empty()) a->id = "mp-1963";
+      return figure_data(*a);
+    };
+  });
+}
+
+}  // namespace cast::cli
