@@ -50,7 +50,7 @@ void register_pretrain(CLI::App& app, Action& action) {
       if (c.model.text_encoder.empty())
         fail("pretraining reads text and no text encoder was found: pass --text-encoder DIR or run 'cast lm pretrain'");
       c.out_dir = a->out.empty() ? "runs/pretrain-" + a->kind + "-" + a->profile : a->out;
-      ::mkdir("runs", 0755);
+      make_directories(c.out_dir);
       PrepareOptions po = dataset_options(a->task, a->source, a->limit, a->quiet, max_tokens);
       po.vocab = c.model.text_encoder + "/vocab.txt";
       po.filters.paper_filters = false;  // pretraining uses every readable structure

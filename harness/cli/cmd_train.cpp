@@ -98,13 +98,13 @@ void register_train(CLI::App& app, Action& action) {
       c.init_from = a->init_from;
       c.device = a->device;
       c.out_dir = a->out.empty() ? "runs/" + a->model + "-" + a->task + "-s" + std::to_string(a->seed) + "-" + a->profile : a->out;
-      ::mkdir("runs", 0755);
+      make_directories(c.out_dir);
       Dataset d = prepare_dataset(po);
       std::printf("%s on %s (seed %llu, profile %s): %zu train, %zu val, %zu test; checkpoints in %s\n", a->model.c_str(),
                   d.task.c_str(), static_cast<unsigned long long>(c.seed), a->profile.c_str(), d.count(Split::Train),
                   d.count(Split::Val), d.count(Split::Test), c.out_dir.c_str());
       std::printf("%-6s %-11s %-10s %-10s %-9s %s\n", "epoch", "train loss", "val MAE", "lr", "samples/s", "seconds");
-      ::mkdir("results", 0755);
+      if (a->db.find('/') != std::string::npos) make_directories(a->db.substr(0, a->db.find_last_of('/')));
       ResultsStore store(a->db);
       std::vector<std::pair<std::string, std::string>> split_of;
       for (const auto& rec : d.records) split_of.emplace_back(rec.id, split_name(rec.split));

@@ -177,7 +177,7 @@ std::vector<MlmEpoch> pretrain_mlm(const std::vector<std::vector<std::int32_t>>&
     history.push_back(e);
     if (on_epoch) on_epoch(e);
     if (!opt.out_dir.empty()) {
-      ::mkdir(opt.out_dir.c_str(), 0755);
+      make_directories(opt.out_dir);
       models::save_bert_checkpoint(model, opt.out_dir);
       std::string vocab;
       for (const auto& t : vocab_tokens) vocab += t + "\n";

@@ -117,7 +117,7 @@ PretrainResult pretrain_mnp(const Dataset& d, const TrainConfig& c, double mask_
     if (on_epoch) on_epoch(epoch + 1, res.train_loss.back(), acc);
   }
   if (!c.out_dir.empty()) {
-    ::mkdir(c.out_dir.c_str(), 0755);
+    make_directories(c.out_dir);
     res.weights = c.out_dir + "/model.pt";
     save_flat(*model, res.weights);
   }
@@ -183,7 +183,7 @@ PretrainResult pretrain_contrastive(const Dataset& d, const TrainConfig& c, doub
   }
   (void)co;
   if (!c.out_dir.empty()) {
-    ::mkdir(c.out_dir.c_str(), 0755);
+    make_directories(c.out_dir);
     res.weights = c.out_dir + "/model.pt";
     save_flat(*pair, res.weights);
   }

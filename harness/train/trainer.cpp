@@ -154,7 +154,7 @@ void save_checkpoint(const std::string& dir, Regressor& model, torch::optim::Opt
 // normaliser, the dataset settings and, for text models, the text encoder's config and vocabulary
 // (its weights are in model.pt).
 void write_model_card(const TrainConfig& c, const Dataset& d, double mean, double sd) {
-  ::mkdir(c.out_dir.c_str(), 0755);
+  make_directories(c.out_dir);
   nlohmann::json card = {{"format", kModelCardFormat}, {"model", c.model.kind}, {"task", d.task},
                          {"text_mode", c.model.text_mode}, {"lora_r", c.model.lora_r},
                          {"lora_alpha", c.model.lora_alpha}, {"normaliser", {{"mean", mean}, {"std", sd}}},
@@ -327,7 +327,7 @@ TrainResult train_model(const Dataset& d, const TrainConfig& c, const std::funct
       ++since_best;
     }
     if (!last.empty()) {
-      ::mkdir(c.out_dir.c_str(), 0755);
+      make_directories(c.out_dir);
       nlohmann::json st = {{"format", kCheckpointFormat}, {"config", cfg}, {"epoch", epoch + 1}, {"step", step},
                            {"best_val_mae", best}, {"best_epoch", res.best_epoch}, {"since_best", since_best},
                            {"normaliser", {{"mean", norm.mean}, {"std", norm.sd}}}};
