@@ -253,7 +253,7 @@ void register_lm(CLI::App& app, Action& action) {
   ft->callback([fa, &action] {
     action = [fa] {
       PrepareOptions po = dataset_options(fa->task, fa->source, fa->limit, fa->quiet, fa->max_length);
-      po.vocab = fa->model + "/vocab.txt";
+      fit_tokens_to_encoder(po, fa->model);
       Dataset d = prepare_dataset(po);
       std::vector<std::vector<std::int32_t>> ids;
       std::vector<double> y;

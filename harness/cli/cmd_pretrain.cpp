@@ -52,7 +52,7 @@ void register_pretrain(CLI::App& app, Action& action) {
       c.out_dir = a->out.empty() ? "runs/pretrain-" + a->kind + "-" + a->profile : a->out;
       make_directories(c.out_dir);
       PrepareOptions po = dataset_options(a->task, a->source, a->limit, a->quiet, max_tokens);
-      po.vocab = c.model.text_encoder + "/vocab.txt";
+      fit_tokens_to_encoder(po, c.model.text_encoder);
       po.filters.paper_filters = false;  // pretraining uses every readable structure
       Dataset d = prepare_dataset(po);
       std::printf("%s pretraining on %zu structures (%zu train, %zu val)\n", a->kind.c_str(), d.records.size(),

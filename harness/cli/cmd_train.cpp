@@ -86,7 +86,7 @@ void register_train(CLI::App& app, Action& action) {
         if (c.model.text_encoder.empty())
           fail("model '", a->model, "' reads text and no text encoder was found: pass --text-encoder DIR, or run "
                "'cast lm pretrain --profile ", a->profile, " --out results/lm/", a->profile, "' first");
-        po.vocab = c.model.text_encoder + "/vocab.txt";
+        fit_tokens_to_encoder(po, c.model.text_encoder);
       }
       c.model.text_mode = a->text_mode;
       c.seed = a->seed;

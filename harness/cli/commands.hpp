@@ -32,6 +32,9 @@ std::string find_data_dir();
 // A path of the project (experiments/..., results/paper_table1.csv): relative to the working
 // directory when it exists there, else next to the executable's source tree.
 std::string repo_path(const std::string& rel);
+// Tokenise with the encoder's vocabulary, truncating at no more than its position embeddings
+// (a 128-position LM under a 256-token profile reads 128; the run's note says so).
+void fit_tokens_to_encoder(PrepareOptions& po, const std::string& encoder_dir);
 // The default cache folder: $CAST_CACHE_DIR, else ./cache.
 std::string default_cache_dir();
 

@@ -4,6 +4,9 @@
 #include <climits>
 #include <cstdlib>
 
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
 #include "cli/commands.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
@@ -46,6 +49,20 @@ std::string repo_path(const std::string& rel) {
     }
   }
   return rel;
+}
+
+void fit_tokens_to_encoder(PrepareOptions& po, const std::string& encoder_dir) {
+  const std::string cfg = encoder_dir + "/config.json";
+  if (!file_exists(cfg)) fail(cfg, ": missing; the text encoder directory needs config.json, vocab.txt and model.safetensors");
+  auto j = nlohmann::json::parse(read_file(cfg), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) fail(cfg, ": not valid JSON");
+  const std::size_t positions = j.value("max_position_embeddings", std::size_t{512});
+  if (positions > 0 && po.max_tokens > positions) {
+    std::printf("note: the text encoder %s reads at most %zu tokens; texts are truncated there (profile: %zu)\n",
+                encoder_dir.c_str(), positions, po.max_tokens);
+    po.max_tokens = positions;
+  }
+  po.vocab = encoder_dir + "/vocab.txt";
 }
 
 std::string default_cache_dir() {

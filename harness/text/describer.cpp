@@ -49,12 +49,17 @@ std::string subscript_digits(const std::string& s) {
 }
 
 // "P2_1/c" -> "P2₁/c", "P-1" -> "P̅1" (a combining overline, as the Materials Project serves).
+// As in the served texts (pymatgen's latexify_spacegroup reads "_(\d+)" greedily), a screw
+// subscript followed by more digits stays as written: "P2_12_12_1" -> "P2_12_12₁", "P2_13".
 std::string mp_spacegroup(const std::string& hm) {
   std::string out;
   for (std::size_t i = 0; i < hm.size(); ++i) {
     if (hm[i] == '_' && i + 1 < hm.size() && std::isdigit(static_cast<unsigned char>(hm[i + 1]))) {
-      out += kSub[hm[i + 1] - '0'];
-      ++i;
+      std::size_t j = i + 1;
+      while (j < hm.size() && std::isdigit(static_cast<unsigned char>(hm[j]))) ++j;
+      if (j - i - 1 == 1) out += kSub[hm[i + 1] - '0'];
+      else out += hm.substr(i, j - i);
+      i = j - 1;
     } else if (hm[i] == '-') {
       out += "\u0305";
     } else {

@@ -169,7 +169,8 @@ void FactScores::add(const DescriptionFacts& ours, const DescriptionFacts& ref) 
   };
   bump("formula", {ours.formula == ref.formula, 1});
   bump("crystal system", {ours.crystal_system == ref.crystal_system, 1});
-  bump("space-group clause", {ours.spacegroup == ref.spacegroup && ours.formula == ref.formula, 1});
+  // "crystallizes in the <system> <symbol> space group": the formula is scored on its own above.
+  bump("space-group clause", {ours.spacegroup == ref.spacegroup && ours.crystal_system == ref.crystal_system, 1});
   for (const auto& [el, v] : ref.coordination) {
     auto it = ours.coordination.find(el);
     bump("coordination numbers", it == ours.coordination.end() ? std::make_pair(0.0, double(v.size())) : multiset_match(it->second, v));
