@@ -61,9 +61,13 @@ models::BertModel load_text_encoder(const ModelConfig& c, const std::string& def
   return bert;
 }
 
+// The pretrained encoder's own trainable weights (full fine-tuning): they get the text
+// learning rate. LoRA adapters are new modules and train at the new-module rate (SPEC §0.2:
+// 5e-4 new, 5e-5 pretrained); at 5e-5 an adapter barely moves in a short run.
 std::vector<torch::Tensor> trainable(models::BertModel& bert) {
   std::vector<torch::Tensor> out;
-  for (auto& p : bert->parameters()) if (p.requires_grad()) out.push_back(p);
+  for (auto& kv : bert->named_parameters())
+    if (kv.value().requires_grad() && kv.key().find("lora_") == std::string::npos) out.push_back(kv.value());
   return out;
 }
 

@@ -1,9 +1,11 @@
 // The periodic table cast uses: symbol, Z, mass (u), covalent radius (Å), Pauling
-// electronegativity, first ionisation energy (eV), van der Waals radius (Å), oxidation states.
+// electronegativity, first ionisation energy (eV), van der Waals radius (Å), oxidation states,
+// atomic and ionic radii (Å).
 // Values come from pymatgen 2022.11's data files (see scripts/gen_elements.py, which writes
 // element_data.inc); a missing value is NaN.
 #pragma once
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace cast {
@@ -22,6 +24,9 @@ struct Element {
   std::vector<int> common_oxidation_states;
   std::vector<int> icsd_oxidation_states;
   std::vector<int> oxidation_states;
+  double atomic_radius;                              // Å (NaN when unknown)
+  std::vector<std::pair<int, double>> ionic_radii;   // Shannon radii by oxidation state, Å
+  double average_cationic_radius, average_anionic_radius;  // Å, 0 when none
 };
 
 // Z in [1, 118]; throws std::out_of_range otherwise.

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "crystal/elements.hpp"
+#include "crystal/local_env.hpp"
 #include "crystal/neighbors.hpp"
 #include "crystal/symmetry.hpp"
 
@@ -269,36 +270,14 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
   std::vector<int> ox = opt.oxidation_states ? guess_oxidation_states(s) : std::vector<int>(n, 0);
   const bool ionic = std::any_of(ox.begin(), ox.end(), [](int v) { return v < 0; });
 
-  // Bonding.
+  // Bonding: CrystalNN (crystal/local_env), as robocrys.
   std::vector<SiteInfo> info(n);
-  double rmax = 0;
-  for (const auto& site : s.sites) rmax = std::max(rmax, element(site.Z).covalent_radius);
   for (std::size_t i = 0; i < n; ++i) {
     SiteInfo& si = info[i];
     si.Z = s.sites[i].Z;
     si.ox = ox[i];
     si.orbit = sym.equivalent_atoms[i];
-    const double ri = std::isnan(element(si.Z).covalent_radius) ? 1.5 : element(si.Z).covalent_radius;
-    const double reach = (1.0 + opt.bond_tolerance) * (ri + (rmax > 0 ? rmax : 1.5));
-    auto nb = neighbors_within(s, i, std::max(reach, 4.0));
-    std::vector<Neighbor> cand;
-    for (const auto& x : nb) {
-      if (ionic && si.ox * ox[static_cast<std::size_t>(x.site)] >= 0) continue;
-      cand.push_back(x);
-    }
-    if (cand.empty()) cand = nb;  // isolated in the ionic picture: fall back to all atoms
-    if (cand.empty()) {
-      auto k = k_nearest_neighbors(s, i);
-      cand.assign(k.begin(), k.end());
-    }
-    const double dmin = cand.empty() ? 0 : cand.front().distance;
-    for (const auto& x : cand) {
-      const double rj = element(s.sites[static_cast<std::size_t>(x.site)].Z).covalent_radius;
-      const double rsum = ri + (std::isnan(rj) ? 1.5 : rj);
-      const bool ok = ionic ? (x.distance <= (1.0 + opt.bond_tolerance) * rsum && x.distance <= 1.35 * dmin)
-                            : x.distance <= 1.15 * dmin;
-      if (ok || x.distance <= dmin + 1e-6) si.bonds.push_back({x.site, x.image, x.distance, x.offset});
-    }
+    for (const auto& x : crystal_nn(s, i, ox)) si.bonds.push_back({x.site, x.image, x.distance, x.offset});
   }
   // A bond seen from one side is a bond from the other: add the reverse of every bond.
   for (std::size_t i = 0; i < n; ++i) {

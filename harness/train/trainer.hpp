@@ -30,6 +30,7 @@ struct TrainConfig {
   bool progress = true;
   int stop_after_epoch = 0;         // > 0: return after this epoch (as if interrupted)
   std::string device = "cpu";
+  bool bf16 = true;                 // bf16 autocast on CUDA (ignored on CPU)
 };
 
 struct EpochRecord {

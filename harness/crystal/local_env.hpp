@@ -1,0 +1,33 @@
+// Bonded neighbours as pymatgen's CrystalNN (2022.11 defaults, the choice Robocrystallographer
+// makes) finds them: the Voronoi cell of a site among its neighbours within 7 Å (widened while
+// the cell is open), each facet weighted by its solid angle, scaled by solid angle / facet area
+// (porous adjustment) and by 1 + 3 sqrt(|ΔX| / 3.3) (electronegativity), normalised, damped by
+// a cosine between d + 0.5 and d + 1.0 Å where d is the sum of the two ionic radii (covalent
+// radii without oxidation states), rounded to 3 decimals; the coordination number is the one
+// whose weight interval has the largest semicircle integral. Voronoi cells are computed by
+// half-space clipping here (pymatgen calls qhull); the same cell, so the same facets.
+#pragma once
+#include <vector>
+
+#include "crystal/neighbors.hpp"
+#include "crystal/structure.hpp"
+
+namespace cast {
+
+struct VoronoiFacet {
+  Neighbor neighbor;
+  double solid_angle = 0;  // sr, seen from the centre
+  double area = 0;         // Å²
+};
+
+// Facets of the Voronoi cell of site `centre` (every neighbour whose facet has positive area).
+std::vector<VoronoiFacet> voronoi_facets(const Structure& s, std::size_t centre, double cutoff = 7.0);
+
+// The radius CrystalNN uses for a site of element Z with oxidation state ox (0: none).
+double crystal_nn_radius(int Z, int ox);
+
+// CrystalNN's neighbours of one site (weighted_cn = false). ox: per-site oxidation states, or
+// empty / all zero for none.
+std::vector<Neighbor> crystal_nn(const Structure& s, std::size_t centre, const std::vector<int>& ox);
+
+}  // namespace cast
