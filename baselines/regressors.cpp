@@ -80,14 +80,24 @@ class CoGNRegressor : public Regressor {
 
 class BertRegressor : public Regressor {
  public:
-  explicit BertRegressor(const ModelConfig& c) {
+  explicit BertRegressor(const ModelConfig& c) : mean_pooling(c.text_pooling == "mean") {
+    if (c.text_pooling != "cls" && c.text_pooling != "mean")
+      throw std::invalid_argument("text pooling '" + c.text_pooling + "'; valid: cls, mean");
     bert = register_module("bert", load_text_encoder(c, "lora"));
     head = register_module("head", torch::nn::Linear(bert->config.hidden_size, 1));
   }
   torch::Tensor predict(const ModelBatch& b) override {
-    auto h = bert->forward(b.token_ids, b.token_mask).last_hidden_state.select(1, 0);
+    auto hidden = bert->forward(b.token_ids, b.token_mask).last_hidden_state;
+    torch::Tensor h;
+    if (mean_pooling) {
+      auto w = b.token_mask.to(hidden.dtype()).unsqueeze(-1);
+      h = (hidden * w).sum(1) / w.sum(1).clamp_min(1.0);
+    } else {
+      h = hidden.select(1, 0);
+    }
     return head(h).squeeze(-1);
   }
+  bool mean_pooling = false;
   std::vector<torch::Tensor> text_parameters() override { return trainable(bert); }
   models::BertModel bert{nullptr};
   torch::nn::Linear head{nullptr};

@@ -32,6 +32,7 @@ struct ModelConfig {
   std::string kind = "cogn";
   std::string text_encoder;             // HF checkpoint directory
   std::string text_mode;                // frozen | lora | full (default per model)
+  std::string text_pooling = "cls";     // BERT-only: cls (the paper) | mean (over tokens)
   bool load_text_weights = true;        // false: architecture from config.json only (weights come later)
   int64_t lora_r = 8;
   double lora_alpha = 8, lora_dropout = 0.0;

@@ -107,6 +107,11 @@ echo "not a database" > foreign.db
 err=$("$cast" reproduce table1 --recipes "$recipes" --db foreign.db 2>&1); rc=$?
 check "foreign database refused, named" grep -q "foreign.db" <<<"$err"
 check "foreign database exit != 0" test $rc -ne 0
+cp two.db corrupt.db && python3 -c "
+f = open('corrupt.db', 'r+b'); f.seek(0); f.write(b'\\x00' * 100); f.close()"
+err=$("$cast" results list --db corrupt.db 2>&1); rc=$?
+check "corrupted database refused, named" grep -q "corrupt.db" <<<"$err"
+check "corrupted database exit != 0" test $rc -ne 0
 err=$("$cast" reproduce table1 --recipes "$recipes" --models cogn,gpt 2>&1); rc=$?
 check "unknown model lists valid ones" grep -q "unknown model 'gpt'.*cogn, bert, crysmmnet-frozen" <<<"$err"
 err=$("$cast" reproduce table1 --recipes "$recipes" --tasks gap 2>&1)

@@ -251,3 +251,32 @@ TEST_CASE("MNP and contrastive pretraining lower their losses and write weights 
   CHECK_NOTHROW(train_model(world().d, mm));
   std::system(("rm -rf " + dir + "-mnp " + dir + "-clip").c_str());
 }
+
+TEST_CASE("LoRA adapters train at the new-module rate, fine-tuned encoder weights at the text rate") {
+  auto c = world().config("crysmmnet-lora");
+  c.lr = 5e-4;
+  c.lr_text = 5e-5;
+  auto model = make_regressor(c.model);
+  // LoRA mode: the encoder's own weights are frozen, so no text-rate group member; the adapters
+  // are new parameters.
+  CHECK(model->text_parameters().empty());
+  int adapters = 0;
+  for (auto& kv : model->named_parameters())
+    if (kv.key().find("lora_") != std::string::npos) {
+      ++adapters;
+      bool is_new = false;
+      for (auto& p : model->new_parameters()) is_new = is_new || p.is_same(kv.value());
+      CHECK(is_new);
+    }
+  CHECK(adapters > 0);
+  auto opt = make_optimizer(*model, c);
+  set_learning_rates(*opt, c, 1.0);
+  CHECK(static_cast<torch::optim::AdamWOptions&>(opt->param_groups()[0].options()).lr() == Approx(5e-4));
+  // Full fine-tuning: every encoder weight is in the text group.
+  c.model.text_mode = "full";
+  auto full = make_regressor(c.model);
+  std::size_t encoder = 0;
+  for (auto& kv : full->named_parameters())
+    if (kv.key().rfind("bert.", 0) == 0) ++encoder;
+  CHECK(full->text_parameters().size() == encoder);
+}

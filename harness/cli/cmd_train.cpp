@@ -18,7 +18,7 @@ namespace cast::cli {
 
 namespace {
 struct TrainArgs {
-  std::string model, task, profile = "demo", source, text_encoder, text_mode, out, init_from, device = "cpu";
+  std::string model, task, profile = "demo", text_pooling = "cls", source, text_encoder, text_mode, out, init_from, device = "cpu";
   std::string db = "results/cast.db", experiment = "manual";
   std::uint64_t seed = 0;
   int epochs = 0, patience = -1;
@@ -58,6 +58,7 @@ void register_train(CLI::App& app, Action& action) {
                   "BERT checkpoint directory (MatSciBERT, or a domain LM from 'cast lm pretrain'; default "
                   "$CAST_TEXT_ENCODER or results/lm/<profile>)");
   cmd->add_option("--text-mode", a->text_mode, "frozen | lora | full (default: per model)");
+  cmd->add_option("--text-pooling", a->text_pooling, "BERT-only: cls | mean (default cls, as the paper)");
   cmd->add_option("--out", a->out, "Run directory (default runs/<model>-<task>-s<seed>-<profile>)");
   cmd->add_option("--init-from", a->init_from, "Start from pretrained weights (model.pt of 'cast pretrain')");
   cmd->add_option("--epochs", a->epochs, "Override the profile's epochs");
@@ -89,6 +90,7 @@ void register_train(CLI::App& app, Action& action) {
         fit_tokens_to_encoder(po, c.model.text_encoder);
       }
       c.model.text_mode = a->text_mode;
+      c.model.text_pooling = a->text_pooling;
       c.seed = a->seed;
       if (a->epochs > 0) c.epochs = a->epochs;
       if (a->batch > 0) c.batch_size = a->batch;
@@ -112,7 +114,7 @@ void register_train(CLI::App& app, Action& action) {
       nlohmann::json resolved = {{"model", a->model}, {"task", d.task}, {"seed", c.seed}, {"profile", a->profile},
                                  {"source", po.source}, {"limit", po.limit}, {"out_dir", c.out_dir}, {"epochs", c.epochs}, {"batch_size", c.batch_size},
                                  {"lr", c.lr}, {"lr_text", c.lr_text}, {"warmup_steps", c.warmup_steps},
-                                 {"cycles", c.cycles}, {"text_mode", c.model.text_mode}, {"init_from", c.init_from},
+                                 {"cycles", c.cycles}, {"text_mode", c.model.text_mode}, {"text_pooling", c.model.text_pooling}, {"init_from", c.init_from},
                                  {"dataset", d.settings}};
       const std::int64_t run_id = store.begin_run({a->experiment, a->model, d.task, a->profile, c.seed}, resolved.dump(),
                                                   CAST_GIT_SHA, std::string("libtorch ") + TORCH_VERSION, c.device,

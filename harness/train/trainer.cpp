@@ -150,7 +150,8 @@ nlohmann::json config_json(const TrainConfig& c, const Dataset& d) {
   return {{"format", kCheckpointFormat}, {"model", c.model.kind}, {"task", d.task}, {"seed", c.seed},
           {"epochs", c.epochs}, {"batch_size", c.batch_size}, {"lr", c.lr}, {"lr_text", c.lr_text},
           {"weight_decay", c.weight_decay}, {"warmup_steps", c.warmup_steps}, {"cycles", c.cycles},
-          {"text_encoder", c.model.text_encoder}, {"text_mode", c.model.text_mode}, {"lora_r", c.model.lora_r},
+          {"text_encoder", c.model.text_encoder}, {"text_mode", c.model.text_mode},
+          {"text_pooling", c.model.text_pooling}, {"lora_r", c.model.lora_r},
           {"lora_alpha", c.model.lora_alpha}, {"dataset_key", d.key}, {"dataset_settings", d.settings}};
 }
 
@@ -193,7 +194,8 @@ void save_checkpoint(const std::string& dir, Regressor& model, torch::optim::Opt
 void write_model_card(const TrainConfig& c, const Dataset& d, double mean, double sd) {
   make_directories(c.out_dir);
   nlohmann::json card = {{"format", kModelCardFormat}, {"model", c.model.kind}, {"task", d.task},
-                         {"text_mode", c.model.text_mode}, {"lora_r", c.model.lora_r},
+                         {"text_mode", c.model.text_mode}, {"text_pooling", c.model.text_pooling},
+                         {"lora_r", c.model.lora_r},
                          {"lora_alpha", c.model.lora_alpha}, {"normaliser", {{"mean", mean}, {"std", sd}}},
                          {"max_tokens", d.max_tokens}, {"dataset_settings", d.settings},
                          {"text_encoder_source", c.model.text_encoder}};
@@ -438,6 +440,7 @@ LoadedModel load_trained_model(const std::string& checkpoint) {
   require_model_kind(m.config.kind);
   m.task = card.value("task", "");
   m.config.text_mode = card.value("text_mode", "");
+  m.config.text_pooling = card.value("text_pooling", "cls");
   m.config.lora_r = card.value("lora_r", 8);
   m.config.lora_alpha = card.value("lora_alpha", 8.0);
   m.mean = card["normaliser"].value("mean", 0.0);
