@@ -23,7 +23,7 @@ struct TrainArgs {
   std::uint64_t seed = 0;
   int epochs = 0, patience = -1;
   std::size_t limit = 0, batch = 0;
-  double lr = 0;
+  double lr = 0, lr_text = 0;
   bool quiet = false;
 };
 }  // namespace
@@ -63,7 +63,8 @@ void register_train(CLI::App& app, Action& action) {
   cmd->add_option("--init-from", a->init_from, "Start from pretrained weights (model.pt of 'cast pretrain')");
   cmd->add_option("--epochs", a->epochs, "Override the profile's epochs");
   cmd->add_option("--batch-size", a->batch, "Override the profile's batch size");
-  cmd->add_option("--lr", a->lr, "Peak learning rate of new modules (default 5e-4)");
+  cmd->add_option("--lr", a->lr, "Peak learning rate of new modules and LoRA adapters (default 5e-4)");
+  cmd->add_option("--lr-text", a->lr_text, "Peak learning rate of a fully fine-tuned text encoder (default 5e-5)");
   cmd->add_option("--patience", a->patience, "Early stopping patience in epochs (0 = none)");
   cmd->add_option("--limit", a->limit, "Use only the first N entries of the source");
   cmd->add_option("--device", a->device, "cpu or cuda")->capture_default_str();
@@ -95,6 +96,7 @@ void register_train(CLI::App& app, Action& action) {
       if (a->epochs > 0) c.epochs = a->epochs;
       if (a->batch > 0) c.batch_size = a->batch;
       if (a->lr > 0) c.lr = a->lr;
+      if (a->lr_text > 0) c.lr_text = a->lr_text;
       if (a->patience >= 0) c.patience = a->patience;
       c.progress = !a->quiet;
       c.init_from = a->init_from;
