@@ -317,7 +317,7 @@ std::vector<Entry> parse_cif(const std::string& text, const std::string& name) {
         gemmi::cif::Column col = const_cast<gemmi::cif::Block&>(block).find_values(tag);
         if (!col || col.length() == 0) continue;
         small.cell.images.clear();
-        for (std::size_t i = 0; i < col.length(); ++i) {
+        for (int i = 0; i < col.length(); ++i) {
           gemmi::Op op;
           try {
             op = gemmi::parse_triplet(gemmi::cif::as_string(col[i]));
