@@ -232,6 +232,7 @@ void register_lm(CLI::App& app, Action& action) {
     int epochs = 3;
     std::size_t limit = 0, max_length = 128;
     bool both = false, quiet = false, freeze = false, lora = false;
+    std::uint64_t seed = 0;
     std::string pooling = "cls";
   };
   auto fa = std::make_shared<FinetuneArgs>();
@@ -249,6 +250,7 @@ void register_lm(CLI::App& app, Action& action) {
   ft->add_flag("--freeze-encoder", fa->freeze, "Train the head only (a linear probe of the encoder's features)");
   ft->add_flag("--lora", fa->lora, "Fine-tune through LoRA adapters on query/value (r 8), as the text models of Table 1 do");
   ft->add_flag("--compare", fa->both, "Also fine-tune a randomly initialised encoder of the same size");
+  ft->add_option("--seed", fa->seed, "Seed of the head, the random encoder, dropout and batch order")->capture_default_str();
   ft->add_flag("-q,--quiet", fa->quiet, "No progress bars");
   ft->callback([fa, &action] {
     action = [fa] {
@@ -273,6 +275,7 @@ void register_lm(CLI::App& app, Action& action) {
       o.mean_pooling = fa->pooling == "mean";
       o.freeze_encoder = fa->freeze;
       o.lora = fa->lora;
+      o.seed = fa->seed;
       if (o.lora && o.freeze_encoder) fail("--lora and --freeze-encoder exclude each other");
       auto report = [&](const char* name, const TextRegressionResult& r) {
         std::printf("%-22s test MAE %.4f  val MAE %.4f (best epoch %d)  mean predictor %.4f  %.0f s\n", name,
