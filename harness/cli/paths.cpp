@@ -1,4 +1,4 @@
-// Where cast looks for data and its cache.
+// Where cast looks for data, its cache and the project's files (recipes, the paper's tables).
 #include <unistd.h>
 
 #include <climits>
@@ -13,8 +13,9 @@
 
 namespace cast::cli {
 
-std::string find_data_dir() {
-  if (const char* env = std::getenv("CAST_DATA_DIR")) return env;
+namespace {
+// The working directory, then the executable's folder and up to three folders above it.
+std::vector<std::string> search_roots() {
   std::vector<std::string> roots = {"."};
   char exe[PATH_MAX];
   ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -28,25 +29,22 @@ std::string find_data_dir() {
       roots.push_back(dir);
     }
   }
-  for (const auto& r : roots)
+  return roots;
+}
+}  // namespace
+
+std::string find_data_dir() {
+  if (const char* env = std::getenv("CAST_DATA_DIR")) return env;
+  for (const auto& r : search_roots())
     for (const char* rel : {"/../shared/data", "/shared/data"})
       if (is_directory(r + rel)) return r + rel;
   return {};
 }
 
 std::string repo_path(const std::string& rel) {
-  if (file_exists(rel)) return rel;
-  char exe[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n > 0) {
-    exe[n] = '\0';
-    std::string dir(exe);
-    for (int up = 0; up < 4; ++up) {
-      auto k = dir.find_last_of('/');
-      if (k == std::string::npos) break;
-      dir = dir.substr(0, k);
-      if (file_exists(dir + "/" + rel)) return dir + "/" + rel;
-    }
+  for (const auto& r : search_roots()) {
+    const std::string p = r == "." ? rel : r + "/" + rel;
+    if (file_exists(p)) return p;
   }
   return rel;
 }
