@@ -16,6 +16,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -417,42 +418,37 @@ void write_outputs(const ReproduceArgs& a, const Planner& p) {
   ResultsStore store(a.db);
   std::vector<std::string> written;
   const bool all = a.what == "all";
+  // One table in its three formats; one figure (PNG, SVG, .gp), or a line saying why not.
+  auto write_table = [&](const std::string& name, const std::function<std::string(TableFormat)>& render) {
+    for (auto [fmt, ext] : {std::pair{TableFormat::Markdown, "md"}, {TableFormat::Latex, "tex"}, {TableFormat::Csv, "csv"}}) {
+      const std::string path = p.out_dir() + "/" + name + "." + ext;
+      write_file_atomic(path, render(fmt));
+      written.push_back(path);
+    }
+  };
+  auto draw = [&](const std::string& fig) {
+    try {
+      for (const auto& f : plot_figure(fig, a.db, a.profile, "table1", 0, p.out_dir() + "/" + fig)) written.push_back(f);
+    } catch (const std::exception& e) {
+      std::printf("%s not drawn: %s\n", fig.c_str(), e.what());
+    }
+  };
   if (all || a.what == "table1") {
     Table1Options o;
     o.profile = a.profile;
     o.experiment = "table1";
     o.paper_csv = repo_path("results/paper_table1.csv");
-    for (auto [fmt, ext] : {std::pair{TableFormat::Markdown, "md"}, {TableFormat::Latex, "tex"}, {TableFormat::Csv, "csv"}}) {
-      o.format = fmt;
-      const std::string path = p.out_dir() + "/table1." + ext;
-      write_file_atomic(path, render_table1(store, o));
-      written.push_back(path);
-    }
-    try {
-      for (const auto& f : plot_figure("curves", a.db, a.profile, "table1", 0, p.out_dir() + "/curves")) written.push_back(f);
-    } catch (const std::exception& e) {
-      std::printf("learning curves not drawn: %s\n", e.what());
-    }
+    write_table("table1", [&](TableFormat f) { o.format = f; return render_table1(store, o); });
+    draw("curves");
   }
   if (all || a.what == "table2") {
     Table2Options o;
     o.profile = a.profile;
     o.paper_csv = repo_path("results/paper_table2.csv");
-    for (auto [fmt, ext] : {std::pair{TableFormat::Markdown, "md"}, {TableFormat::Latex, "tex"}, {TableFormat::Csv, "csv"}}) {
-      o.format = fmt;
-      const std::string path = p.out_dir() + "/table2." + ext;
-      write_file_atomic(path, render_table2(store, o));
-      written.push_back(path);
-    }
+    write_table("table2", [&](TableFormat f) { o.format = f; return render_table2(store, o); });
   }
-  for (const char* fig : {"fig2", "fig3"}) {
-    if (!all && a.what != fig) continue;
-    try {
-      for (const auto& f : plot_figure(fig, a.db, a.profile, "table1", 0, p.out_dir() + "/" + fig)) written.push_back(f);
-    } catch (const std::exception& e) {
-      std::printf("%s not drawn: %s\n", fig, e.what());
-    }
-  }
+  for (const char* fig : {"fig2", "fig3"})
+    if (all || a.what == fig) draw(fig);
   std::printf("\nResults (database %s):\n", a.db.c_str());
   for (const auto& w : written) std::printf("  %s\n", w.c_str());
   if (all || a.what == "table1") {

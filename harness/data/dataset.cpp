@@ -63,7 +63,13 @@ std::string cache_path(const PrepareOptions& opt, std::uint64_t key) {
          hex + ".castds";
 }
 
-std::string featurize_record(const Entry& e, const PrepareOptions& opt, const text::BertTokenizer* tokenizer,
+// The dataset's tokenizer (none without a vocabulary).
+static std::unique_ptr<text::BertTokenizer> make_tokenizer(const PrepareOptions& opt) {
+  if (opt.vocab.empty()) return nullptr;
+  return std::make_unique<text::BertTokenizer>(std::make_shared<const text::Vocab>(text::Vocab::from_file(opt.vocab)));
+}
+
+static std::string featurize_record(const Entry& e, const PrepareOptions& opt, const text::BertTokenizer* tokenizer,
                              const text::TextNormalizer& normalizer, DatasetRecord& r, std::string& category) {
   if (!(std::fabs(e.structure.lattice.volume()) > 1e-6)) {
     category = "zero cell volume";
@@ -127,9 +133,7 @@ Dataset featurize_entries(std::vector<Entry>& entries, const PrepareOptions& opt
   d.settings = settings_of(opt);
   d.max_tokens = opt.max_tokens;
   d.entries_read = entries.size();
-  std::unique_ptr<text::BertTokenizer> tokenizer;
-  if (!opt.vocab.empty())
-    tokenizer = std::make_unique<text::BertTokenizer>(std::make_shared<const text::Vocab>(text::Vocab::from_file(opt.vocab)));
+  std::unique_ptr<text::BertTokenizer> tokenizer = make_tokenizer(opt);
   const text::TextNormalizer normalizer = text::TextNormalizer::builtin();
   for (auto& e : entries) {
     DatasetRecord r;
@@ -188,9 +192,7 @@ Dataset prepare_dataset(const PrepareOptions& opt, bool* loaded_from_cache) {
   std::vector<std::string> reason(entries.size());
   std::vector<std::string> target_field(entries.size());
   std::vector<char> is_error(entries.size(), 0);
-  std::unique_ptr<text::BertTokenizer> tokenizer;
-  if (!opt.vocab.empty())
-    tokenizer = std::make_unique<text::BertTokenizer>(std::make_shared<const text::Vocab>(text::Vocab::from_file(opt.vocab)));
+  std::unique_ptr<text::BertTokenizer> tokenizer = make_tokenizer(opt);
   const text::TextNormalizer normalizer = text::TextNormalizer::builtin();
   std::atomic<bool> stop{false};
   Progress prog("featurize " + d.task, entries.size(), opt.progress);

@@ -20,7 +20,6 @@ enum class DescriptionStyle { Mp, Ascii };
 struct DescriberOptions {
   DescriptionStyle style = DescriptionStyle::Mp;
   bool oxidation_states = true;   // guess them by charge balance over common states
-  double bond_tolerance = 0.3;    // bonded when d <= (1 + tol) * (r_cov(A) + r_cov(B))
   std::size_t max_sites = 500;    // larger cells are refused with a reason
   int decimals = 2;
 };

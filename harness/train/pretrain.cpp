@@ -82,11 +82,12 @@ PretrainResult pretrain_mnp(const Dataset& d, const TrainConfig& c, double mask_
       opt.zero_grad();
       auto loss = torch::nn::functional::cross_entropy(mnp_logits(*model, b), labels,
                                                        torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
-      if (!std::isfinite(loss.item<double>())) throw std::runtime_error("MNP loss is not finite at step " + std::to_string(step));
+      const double lv = loss.item<double>();
+      if (!std::isfinite(lv)) throw std::runtime_error("MNP loss is not finite at step " + std::to_string(step));
       loss.backward();
       torch::nn::utils::clip_grad_norm_(model->parameters(), c.clip);
       opt.step();
-      loss_sum += loss.item<double>();
+      loss_sum += lv;
       ++step;
       prog.add();
       prog.draw();
