@@ -35,7 +35,9 @@ TEST_CASE("rutile: the SnO2 sentence pattern of robocrys's README (SPEC 6.4 a)")
   CHECK_THAT(d.text, Contains("TiO2 crystallizes in the tetragonal P4_2/mnm space group."));
   CHECK_THAT(d.text, Contains("Ti(1)4+ is bonded to six equivalent O(1)2- atoms to form a mixture of edge and "
                               "corner-sharing TiO6 octahedra."));
-  CHECK_THAT(d.text, Contains("O(1)2- is bonded in a trigonal planar geometry to three equivalent Ti(1)4+ atoms."));
+  // SnO2 in the README is "trigonal planar"; for this TiO2 cell pymatgen's fingerprint gives a likeness
+  // of 0.54 (tests/fixtures/order_params_pymatgen.json), under robocrys's 0.6: "distorted".
+  CHECK_THAT(d.text, Contains("O(1)2- is bonded in a distorted trigonal planar geometry to three equivalent Ti(1)4+ atoms."));
   // Rutile's octahedral tilt, 180 - Ti-O-Ti: robocrys reports 51° for SnO2; TiO2 (x = 0.3048) gives 49°.
   CHECK_THAT(d.text, Contains("The corner-sharing octahedral tilt angles are 49°."));
 }

@@ -119,17 +119,13 @@ double crystal_nn_radius(int Z, int ox) {
   return default_radius();
 }
 
-std::vector<Neighbor> crystal_nn(const Structure& s, std::size_t centre, const std::vector<int>& ox) {
+CrystalNNData crystal_nn_data(const Structure& s, std::size_t centre, const std::vector<int>& ox) {
+  CrystalNNData out;
   auto facets = voronoi_facets(s, centre, 7.0);
-  if (facets.empty()) return {};
-  struct W {
-    Neighbor nb;
-    double w;
-  };
-  std::vector<W> nn;
   double max_sa = 0;
   for (const auto& f : facets) max_sa = std::max(max_sa, f.solid_angle);
-  if (!(max_sa > 0)) return {};
+  auto& nn = out.neighbors;
+  if (!(max_sa > 0)) { out.cn_weights[0] = 1.0; return out; }
   const double x1 = element(s.sites[centre].Z).electronegativity;
   for (const auto& f : facets) {
     if (!(f.solid_angle > 0)) continue;
@@ -139,31 +135,31 @@ std::vector<Neighbor> crystal_nn(const Structure& s, std::size_t centre, const s
     if (!std::isnan(x1) && !std::isnan(x2)) w *= 1 + 3.0 * std::sqrt(std::fabs(x1 - x2) / 3.3);
     nn.push_back({f.neighbor, w});
   }
-  auto by_weight = [](const W& a, const W& b) { return a.w > b.w; };
+  auto by_weight = [](const WeightedNeighbor& a, const WeightedNeighbor& b) { return a.weight > b.weight; };
   std::stable_sort(nn.begin(), nn.end(), by_weight);
-  if (nn.empty() || nn[0].w == 0) return {};
-  const double top = nn[0].w;
-  for (auto& e : nn) e.w /= top;
+  if (nn.empty() || nn[0].weight == 0) { nn.clear(); out.cn_weights[0] = 1.0; return out; }
+  const double top = nn[0].weight;
+  for (auto& e : nn) e.weight /= top;
   const int oxc = ox.empty() ? 0 : ox[centre];
   const double r1 = crystal_nn_radius(s.sites[centre].Z, oxc);
   for (auto& e : nn) {
-    const std::size_t j = static_cast<std::size_t>(e.nb.site);
+    const std::size_t j = static_cast<std::size_t>(e.neighbor.site);
     const double r2 = crystal_nn_radius(s.sites[j].Z, ox.empty() ? 0 : ox[j]);
     double d = r1 + r2;
     if (!(r1 > 0 && r2 > 0)) d = element(s.sites[centre].Z).atomic_radius + element(s.sites[j].Z).atomic_radius;
-    const double lo = d + 0.5, hi = d + 1.0, dist = e.nb.distance;
+    const double lo = d + 0.5, hi = d + 1.0, dist = e.neighbor.distance;
     double dw = 0;
     if (dist <= lo) dw = 1;
     else if (dist < hi) dw = (std::cos((dist - lo) / (hi - lo) * M_PI) + 1) * 0.5;
-    e.w *= dw;
+    e.weight *= dw;
   }
   std::stable_sort(nn.begin(), nn.end(), by_weight);
-  if (nn[0].w == 0) return {};
-  for (auto& e : nn) e.w = std::round(e.w * 1000.0) / 1000.0;
-  nn.erase(std::remove_if(nn.begin(), nn.end(), [](const W& e) { return !(e.w > 0); }), nn.end());
+  if (nn[0].weight == 0) { nn.clear(); out.cn_weights[0] = 1.0; return out; }
+  for (auto& e : nn) e.weight = std::round(e.weight * 1000.0) / 1000.0;
+  nn.erase(std::remove_if(nn.begin(), nn.end(), [](const WeightedNeighbor& e) { return !(e.weight > 0); }), nn.end());
   std::vector<double> bins;
   for (const auto& e : nn)
-    if (bins.empty() || bins.back() != e.w) bins.push_back(e.w);
+    if (bins.empty() || bins.back() != e.weight) bins.push_back(e.weight);
   bins.push_back(0);
   auto semicircle = [&](std::size_t idx) {
     auto part = [](double x) { return 0.5 * (x * std::sqrt(1 - x * x) + std::atan(x / std::sqrt(1 - x * x))); };
@@ -172,19 +168,35 @@ std::vector<Neighbor> crystal_nn(const Structure& s, std::size_t centre, const s
     const double a2 = part(x2b);
     return (a1 - a2) / (0.25 * M_PI);
   };
-  double best = -1, total = 0;
-  std::size_t best_cn = 0;
+  double total = 0;
   for (std::size_t idx = 0; idx + 1 < bins.size(); ++idx) {
-    std::size_t cn = 0;
-    for (const auto& e : nn) cn += e.w >= bins[idx];
+    int cn = 0;
+    for (const auto& e : nn) cn += e.weight >= bins[idx];
     const double wcn = semicircle(idx);
+    out.cn_weights[cn] = wcn;
     total += wcn;
-    if (wcn > best) { best = wcn; best_cn = cn; }
   }
-  if (1.0 - total > best) return {};  // zero-coordinated wins
+  if (1.0 - total > 0) out.cn_weights[0] = 1.0 - total;
+  return out;
+}
+
+int CrystalNNData::coordination() const {
+  // The CN of the largest weight; the first (smallest bin index = smallest CN) wins a tie,
+  // as the bins are visited from the strongest neighbour down.
+  int best_cn = 0;
+  double best = -1;
+  for (const auto& [cn, w] : cn_weights)
+    if (cn > 0 && w > best) { best = w; best_cn = cn; }
+  auto zero = cn_weights.find(0);
+  if (zero != cn_weights.end() && zero->second > best) return 0;
+  return best_cn;
+}
+
+std::vector<Neighbor> crystal_nn(const Structure& s, std::size_t centre, const std::vector<int>& ox) {
+  const auto data = crystal_nn_data(s, centre, ox);
+  const int cn = data.coordination();
   std::vector<Neighbor> out;
-  for (const auto& e : nn)
-    if (out.size() < best_cn) out.push_back(e.nb);
+  for (int k = 0; k < cn && k < static_cast<int>(data.neighbors.size()); ++k) out.push_back(data.neighbors[static_cast<std::size_t>(k)].neighbor);
   return out;
 }
 

@@ -7,6 +7,7 @@
 // whose weight interval has the largest semicircle integral. Voronoi cells are computed by
 // half-space clipping here (pymatgen calls qhull); the same cell, so the same facets.
 #pragma once
+#include <map>
 #include <vector>
 
 #include "crystal/neighbors.hpp"
@@ -25,6 +26,22 @@ std::vector<VoronoiFacet> voronoi_facets(const Structure& s, std::size_t centre,
 
 // The radius CrystalNN uses for a site of element Z with oxidation state ox (0: none).
 double crystal_nn_radius(int Z, int ox);
+
+struct WeightedNeighbor {
+  Neighbor neighbor;
+  double weight = 0;  // CrystalNN's final weight (rounded to 3 decimals), in (0, 1]
+};
+
+// Everything CrystalNN knows about one site: the weighted neighbours, strongest first, and the
+// weight of each candidate coordination number (pymatgen's NNData: CN n means the first n
+// neighbours; CN 0 carries what the candidates leave of 1).
+struct CrystalNNData {
+  std::vector<WeightedNeighbor> neighbors;
+  std::map<int, double> cn_weights;
+  int coordination() const;  // the CN of the largest weight (0: none)
+};
+
+CrystalNNData crystal_nn_data(const Structure& s, std::size_t centre, const std::vector<int>& ox);
 
 // CrystalNN's neighbours of one site (weighted_cn = false). ox: per-site oxidation states, or
 // empty / all zero for none.

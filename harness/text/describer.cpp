@@ -9,6 +9,7 @@
 
 #include "crystal/elements.hpp"
 #include "crystal/local_env.hpp"
+#include "crystal/order_params.hpp"
 #include "crystal/neighbors.hpp"
 #include "crystal/symmetry.hpp"
 
@@ -102,103 +103,19 @@ std::string charge_string(int ox, DescriptionStyle style) {
   return std::to_string(a) + (ox > 0 ? "+" : "-");
 }
 
-// Geometry from the coordination number and bond angles: a name when the angles are close to
-// the ideal shape's, "N-coordinate" otherwise (as robocrys does below its order-parameter
-// threshold). Returns the name and whether it is distorted.
-std::pair<std::string, bool> geometry_of(const std::vector<Bond>& bonds) {
-  const int cn = static_cast<int>(bonds.size());
-  std::vector<double> angles;
-  for (int i = 0; i < cn; ++i)
-    for (int j = i + 1; j < cn; ++j) {
-      const Vec3& a = bonds[static_cast<std::size_t>(i)].offset;
-      const Vec3& b = bonds[static_cast<std::size_t>(j)].offset;
-      double c = (a[0] * b[0] + a[1] * b[1] + a[2] * b[2]) /
-                 (bonds[static_cast<std::size_t>(i)].distance * bonds[static_cast<std::size_t>(j)].distance);
-      angles.push_back(std::acos(std::max(-1.0, std::min(1.0, c))) * 180.0 / M_PI);
-    }
-  std::sort(angles.begin(), angles.end());
-  auto count_above = [&](double t) { return static_cast<int>(std::count_if(angles.begin(), angles.end(), [&](double x) { return x >= t; })); };
-  // Mean deviation of the angles from an ideal multiset (both sorted).
-  auto deviation = [&](std::vector<double> ideal) {
-    std::sort(ideal.begin(), ideal.end());
-    double d = 0;
-    for (std::size_t k = 0; k < angles.size() && k < ideal.size(); ++k) d += std::fabs(angles[k] - ideal[k]);
-    return angles.empty() ? 0.0 : d / static_cast<double>(angles.size());
-  };
-  auto fill = [](std::initializer_list<std::pair<double, int>> parts) {
-    std::vector<double> v;
-    for (auto [a, n] : parts) for (int k = 0; k < n; ++k) v.push_back(a);
-    return v;
-  };
-  const std::string generic = std::to_string(cn) + "-coordinate";
-  struct Shape { const char* name; std::vector<double> ideal; };
-  std::vector<Shape> shapes;
-  switch (cn) {
-    case 1: return {"single-bond", false};
-    case 2: {
-      const double a = angles[0];
-      if (a >= 165) return {"linear", false};
-      if (a >= 140) return {"bent 150 degrees", false};
-      if (a >= 110 && a <= 130) return {"bent 120 degrees", false};
-      if (a >= 98 && a < 110) return {"water-like", false};
-      if (a >= 80 && a < 98) return {"L-shaped", false};
-      return {generic, false};
-    }
-    case 3:
-      // robocrys's trigonal-planar parameter rewards planarity (rutile's O: 130, 130, 100 degrees).
-      if (angles[0] + angles[1] + angles[2] > 355.0 && angles[2] < 165.0)
-        return {"trigonal planar", deviation(fill({{120, 3}})) > 15.0};
-      shapes = {{"trigonal planar", fill({{120, 3}})}, {"trigonal non-coplanar", fill({{109.47, 3}})},
-                {"T-shaped", fill({{90, 2}, {180, 1}})}};
-      break;
-    case 4:
-      shapes = {{"tetrahedral", fill({{109.47, 6}})}, {"square co-planar", fill({{90, 4}, {180, 2}})},
-                {"see-saw-like", fill({{90, 3}, {120, 1}, {90, 1}, {180, 1}})},
-                {"rectangular see-saw-like", fill({{80, 2}, {100, 2}, {150, 2}})},
-                {"trigonal pyramidal", fill({{90, 3}, {120, 3}})}};
-      break;
-    case 5:
-      shapes = {{"square pyramidal", fill({{90, 8}, {180, 2}})}, {"trigonal bipyramidal", fill({{90, 6}, {120, 3}, {180, 1}})}};
-      break;
-    case 6:
-      shapes = {{"octahedral", fill({{90, 12}, {180, 3}})}, {"trigonal prismatic", fill({{82, 6}, {85, 3}, {136, 6}})},
-                {"pentagonal pyramidal", fill({{72, 5}, {90, 5}, {144, 5}})}};
-      break;
-    case 7:
-      shapes = {{"pentagonal bipyramidal", fill({{72, 5}, {90, 10}, {144, 5}, {180, 1}})}};
-      break;
-    case 8:
-      shapes = {{"body-centered cubic", fill({{70.53, 12}, {109.47, 12}, {180, 4}})},
-                {"hexagonal bipyramidal", fill({{60, 6}, {90, 12}, {120, 6}, {180, 4}})}};
-      break;
-    case 12:
-      shapes = {{"cuboctahedral", fill({{60, 24}, {90, 12}, {120, 24}, {180, 6}})}};
-      break;
-    default: return {generic, false};
-  }
-  double best = 1e9;
-  const char* name = nullptr;
-  for (const auto& sh : shapes) {
-    double d = deviation(sh.ideal);
-    if (d < best) { best = d; name = sh.name; }
-  }
-  (void)count_above;
-  // Thresholds (degrees of mean angular deviation) playing the part of robocrys's
-  // order-parameter cut-offs: named below 8, "distorted" from 4 (8 fits the MP texts best).
-  if (!name || best > 8.0) return {generic, false};
-  return {name, best > 4.0};
-}
-
 std::string polyhedron_of(const std::string& geometry, bool plural) {
+  // robocrys.util.connected_geometries and geometry_to_polyhedra.
   static const std::map<std::string, std::pair<const char*, const char*>> names = {
       {"tetrahedral", {"tetrahedron", "tetrahedra"}},
+      {"octahedral", {"octahedron", "octahedra"}},
+      {"trigonal pyramidal", {"trigonal pyramid", "trigonal pyramids"}},
       {"square pyramidal", {"square pyramid", "square pyramids"}},
       {"trigonal bipyramidal", {"trigonal bipyramid", "trigonal bipyramids"}},
-      {"octahedral", {"octahedron", "octahedra"}},
+      {"pentagonal pyramidal", {"pentagonal pyramid", "pentagonal pyramids"}},
+      {"hexagonal pyramidal", {"hexagonal pyramid", "hexagonal pyramids"}},
       {"pentagonal bipyramidal", {"pentagonal bipyramid", "pentagonal bipyramids"}},
+      {"hexagonal bipyramidal", {"hexagonal bipyramid", "hexagonal bipyramids"}},
       {"cuboctahedral", {"cuboctahedron", "cuboctahedra"}},
-      {"body-centered cubic", {"cube", "cubes"}},
-      {"trigonal prismatic", {"trigonal prism", "trigonal prisms"}},
   };
   auto it = names.find(geometry);
   if (it == names.end()) return {};
@@ -268,7 +185,6 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
   so.fast = true;
   SymmetryInfo sym = analyze_symmetry(s, so);
   std::vector<int> ox = opt.oxidation_states ? guess_oxidation_states(s) : std::vector<int>(n, 0);
-  const bool ionic = std::any_of(ox.begin(), ox.end(), [](int v) { return v < 0; });
 
   // Bonding: CrystalNN (crystal/local_env), as robocrys.
   std::vector<SiteInfo> info(n);
@@ -277,7 +193,16 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
     si.Z = s.sites[i].Z;
     si.ox = ox[i];
     si.orbit = sym.equivalent_atoms[i];
-    for (const auto& x : crystal_nn(s, i, ox)) si.bonds.push_back({x.site, x.image, x.distance, x.offset});
+    const CrystalNNData data = crystal_nn_data(s, i, ox);
+    const int cn = data.coordination();
+    for (int k = 0; k < cn; ++k) {
+      const Neighbor& x = data.neighbors[static_cast<std::size_t>(k)].neighbor;
+      si.bonds.push_back({x.site, x.image, x.distance, x.offset});
+    }
+    // Geometry from the CrystalNN fingerprint's order parameters, "distorted" under 0.6 (robocrys).
+    const SiteGeometry g = site_geometry(data);
+    si.geometry = g.name;
+    si.distorted = g.likeness < 0.6;
   }
   // A bond seen from one side is a bond from the other: add the reverse of every bond.
   for (std::size_t i = 0; i < n; ++i) {
@@ -294,11 +219,20 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
   for (std::size_t i = 0; i < n; ++i) {
     SiteInfo& si = info[i];
     std::sort(si.bonds.begin(), si.bonds.end(), [](const Bond& x, const Bond& y) { return x.distance < y.distance; });
-    auto [geometry, distorted] = geometry_of(si.bonds);
-    si.geometry = geometry;
-    si.distorted = distorted;
-    const bool all_anions = ionic && si.ox > 0;
-    if (all_anions && si.bonds.size() >= 4) si.polyhedron = polyhedron_of(si.geometry, true);
+  }
+  // A polyhedron: a connected geometry bonded (through a shared neighbour) to another one
+  // (robocrys's poly_formula condition); cations and anions alike.
+  for (std::size_t i = 0; i < n; ++i) {
+    SiteInfo& si = info[i];
+    if (polyhedron_of(si.geometry, true).empty()) continue;
+    bool linked = false;
+    for (const auto& b : si.bonds)
+      for (const auto& c : info[static_cast<std::size_t>(b.site)].bonds) {
+        const std::array<int, 3> img{b.image[0] + c.image[0], b.image[1] + c.image[1], b.image[2] + c.image[2]};
+        if (static_cast<std::size_t>(c.site) == i && img == std::array<int, 3>{0, 0, 0}) continue;
+        linked = linked || !polyhedron_of(info[static_cast<std::size_t>(c.site)].geometry, true).empty();
+      }
+    if (linked) si.polyhedron = polyhedron_of(si.geometry, true);
   }
 
   // Labels: per element, orbits numbered in order of their representative.
@@ -386,7 +320,8 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
       std::string sentence = head + (head.empty() ? "" : "") + site_name(i, true);
       if (!si.polyhedron.empty()) {
         sentence += " is bonded to " + list + " to form ";
-        const std::string centre_poly = (si.distorted ? "distorted " : "") + poly_formula(i, false) + " " + si.polyhedron;
+        const std::string distorted = si.distorted ? "distorted " : "";
+        const std::string centre_poly = poly_formula(i, false) + " " + si.polyhedron;
         // Sharing with other cation polyhedra: shared ligands (site, absolute image) per neighbour polyhedron.
         std::map<std::pair<int, std::array<int, 3>>, int> shared;  // (cation site, its image) -> shared ligands
         std::vector<double> tilts;
@@ -407,7 +342,7 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
           auto& g = groups[{kind, poly_formula(m), info[m].polyhedron}];
           ++g.first;
           g.second.insert(info[m].orbit);
-          if (kind == 0 && si.polyhedron == "octahedra" && info[m].polyhedron == "octahedra") {
+          if (kind == 0 && info[m].geometry == "octahedral") {
             // Tilt: 180 minus the centre-ligand-centre angle at the shared corner.
             for (const auto& b : si.bonds)
               for (const auto& c : info[static_cast<std::size_t>(b.site)].bonds) {
@@ -421,12 +356,17 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
           }
         }
         static const char* kinds[3][2] = {{"corner", "corners"}, {"edge", "edges"}, {"face", "faces"}};
+        // robocrys: when every neighbouring polyhedron has this site's element and one formula,
+        // "a mixture of corner and edge-sharing XO6 octahedra".
         bool only_self = !groups.empty();
         std::set<int> kinds_seen;
+        std::set<std::string> formulas;
         for (const auto& [key, g] : groups) {
           kinds_seen.insert(std::get<0>(key));
-          if (g.second.size() != 1 || *g.second.begin() != si.orbit) only_self = false;
+          formulas.insert(std::get<1>(key));
+          if (info[static_cast<std::size_t>(*g.second.begin())].Z != si.Z) only_self = false;
         }
+        if (formulas.size() != 1) only_self = false;
         std::vector<std::string> shares;
         for (const auto& [key, g] : groups) {
           const auto& [kind, pf, poly] = key;
@@ -449,10 +389,10 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
           std::string kind_list;
           for (std::size_t p = 0; p < ks.size(); ++p)
             kind_list += (p == 0 ? "" : (p + 1 == ks.size() ? " and " : ", ")) + ks[p];
-          sentence += (ks.size() > 1 ? "a mixture of " : "") + kind_list + "-sharing " + centre_poly;
+          sentence += (ks.size() > 1 ? "a mixture of " : "") + distorted + kind_list + "-sharing " + centre_poly;
           shares.clear();
         } else {
-          sentence += centre_poly;
+          sentence += distorted + centre_poly;
         }
         if (!shares.empty()) {
           sentence += " that share ";
