@@ -10,6 +10,59 @@ using namespace cast;
 using namespace cast::text;
 using Catch::Matchers::Contains;
 
+#include <regex>
+
+#include "text/minerals.hpp"
+
+namespace {
+// Bond lengths depend on the cell we were given: compare texts with every "d.dd" replaced.
+std::string without_lengths(const std::string& t) { return std::regex_replace(t, std::regex(R"(\d+\.\d\d)"), "#"); }
+}  // namespace
+
+TEST_CASE("SrTiO3: the whole text equals robocrys's (SPEC 6.4 b) up to the cell's bond lengths") {
+  if (!MineralLibrary::shared()) {
+    WARN("skipped: no AFLOW prototype library (install python3-pymatgen or set CAST_AFLOW_PROTOTYPES)");
+    return;
+  }
+  DescriberOptions o;
+  o.style = DescriptionStyle::Ascii;
+  auto d = describe_structure(read_structure(fixture("SrTiO3-Pm-3m-221.cif")), o);
+  REQUIRE(d.ok);
+  const std::string robocrys =
+      "SrTiO3 is (Cubic) Perovskite structured and crystallizes in the cubic Pm-3m space group. Sr(1)2+ is bonded to "
+      "twelve equivalent O(1)2- atoms to form SrO12 cuboctahedra that share corners with twelve equivalent Sr(1)O12 "
+      "cuboctahedra, faces with six equivalent Sr(1)O12 cuboctahedra, and faces with eight equivalent Ti(1)O6 "
+      "octahedra. All Sr(1)-O(1) bond lengths are 2.77 Å. Ti(1)4+ is bonded to six equivalent O(1)2- atoms to form "
+      "TiO6 octahedra that share corners with six equivalent Ti(1)O6 octahedra and faces with eight equivalent "
+      "Sr(1)O12 cuboctahedra. The corner-sharing octahedra are not tilted. All Ti(1)-O(1) bond lengths are 1.96 Å. "
+      "O(1)2- is bonded in a distorted linear geometry to four equivalent Sr(1)2+ and two equivalent Ti(1)4+ atoms.";
+  CHECK(without_lengths(d.text) == without_lengths(robocrys));
+}
+
+TEST_CASE("mineral names from the AFLOW prototypes: rutile, rock salt, diamond; none without the library") {
+  if (!MineralLibrary::shared()) {
+    WARN("skipped: no AFLOW prototype library (install python3-pymatgen or set CAST_AFLOW_PROTOTYPES)");
+    return;
+  }
+  DescriberOptions o;
+  o.style = DescriptionStyle::Ascii;
+  CHECK_THAT(describe_structure(read_structure(fixture("TiO2-rutile-P4_2mnm-136.cif")), o).text,
+             Contains("TiO2 is Rutile structured and crystallizes in"));  // SPEC 6.4 a (SnO2)
+  CHECK_THAT(describe_structure(read_structure(fixture("NaCl-Fm-3m-225.cif")), o).text,
+             Contains("NaCl is Halite, Rock Salt structured and crystallizes in"));
+  CHECK_THAT(describe_structure(read_structure(fixture("Si-Fd-3m-227.cif")), o).text,
+             Contains("Si is diamond structured and crystallizes in"));
+  o.minerals = false;
+  CHECK_THAT(describe_structure(read_structure(fixture("NaCl-Fm-3m-225.cif")), o).text,
+             Contains("NaCl crystallizes in the cubic Fm-3m space group."));
+}
+
+TEST_CASE("a corrupt prototype library is an error naming the file") {
+  const std::string path = "/tmp/cast-test-bad-aflow.json";
+  write_file_atomic(path, "{not json");
+  CHECK_THROWS_WITH(MineralLibrary::load(path), Contains(path) && Contains("CAST_AFLOW_PROTOTYPES"));
+}
+
 TEST_CASE("SrTiO3 in ascii style: robocrys's sentences, polyhedra, sharing and tilts (SPEC 6.4 b)") {
   DescriberOptions o;
   o.style = DescriptionStyle::Ascii;
@@ -30,6 +83,7 @@ TEST_CASE("SrTiO3 in ascii style: robocrys's sentences, polyhedra, sharing and t
 TEST_CASE("rutile: the SnO2 sentence pattern of robocrys's README (SPEC 6.4 a)") {
   DescriberOptions o;
   o.style = DescriptionStyle::Ascii;
+  o.minerals = false;  // the mineral clause has its own test
   auto d = describe_structure(read_structure(fixture("TiO2-rutile-P4_2mnm-136.cif")), o);
   REQUIRE(d.ok);
   CHECK_THAT(d.text, Contains("TiO2 crystallizes in the tetragonal P4_2/mnm space group."));
@@ -43,7 +97,9 @@ TEST_CASE("rutile: the SnO2 sentence pattern of robocrys's README (SPEC 6.4 a)")
 }
 
 TEST_CASE("mp style: Unicode formula, charges and space group as the Materials Project serves them") {
-  auto d = describe_structure(read_structure(fixture("TiO2-rutile-P4_2mnm-136.cif")));
+  DescriberOptions o;
+  o.minerals = false;
+  auto d = describe_structure(read_structure(fixture("TiO2-rutile-P4_2mnm-136.cif")), o);
   REQUIRE(d.ok);
   CHECK_THAT(d.text, Contains("TiO₂ crystallizes in the tetragonal P4₂/mnm space group."));
   CHECK_THAT(d.text, Contains("Ti⁴⁺ is bonded to six equivalent O²⁻ atoms"));
@@ -74,6 +130,7 @@ TEST_CASE("describer failures are reasons, never crashes") {
   auto d = describe_structure(lone, ascii);
   CHECK(d.ok);
   CHECK_THAT(d.text, Contains("Fe crystallizes in the cubic Pm-3m space group."));
+  CHECK_THAT(d.text, Contains("Fe(1) is not bonded to any other atom."));
 }
 
 TEST_CASE("fact extraction reads the Materials Project's own wording") {

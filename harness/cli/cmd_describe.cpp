@@ -17,7 +17,8 @@ namespace {
 struct DescribeArgs {
   std::vector<std::string> files;
   std::string style = "mp";
-  bool json = false, no_oxidation = false, quiet = false, check = false;
+  bool json = false, no_oxidation = false, quiet = false, check = false, no_minerals = false;
+  double time_limit = 60;
   std::string vocab;
   std::size_t limit = 0;
   unsigned threads = 0;
@@ -32,6 +33,9 @@ void register_describe(CLI::App& app, Action& action) {
       ->check(CLI::IsMember({"mp", "ascii"}))->capture_default_str();
   cmd->add_flag("--json", a->json, "One {\"material_id\", \"description\"} (or \"error\") object a line");
   cmd->add_flag("--no-oxidation", a->no_oxidation, "Do not guess oxidation states");
+  cmd->add_flag("--no-minerals", a->no_minerals, "Leave out mineral names (AFLOW prototype matching)");
+  cmd->add_option("--time-limit", a->time_limit, "Seconds per structure before it is given up with a reason (0: none)")
+      ->capture_default_str();
   cmd->add_option("--limit", a->limit, "First N entries of each file");
   cmd->add_option("--threads", a->threads, "Worker threads (0 = all cores)");
   cmd->add_flag("-q,--quiet", a->quiet, "No progress bar");
@@ -43,6 +47,8 @@ void register_describe(CLI::App& app, Action& action) {
       text::DescriberOptions o;
       o.style = a->style == "mp" ? text::DescriptionStyle::Mp : text::DescriptionStyle::Ascii;
       o.oxidation_states = !a->no_oxidation;
+      o.minerals = !a->no_minerals;
+      o.time_limit_s = a->time_limit;
       std::size_t total = 0, failed = 0;
       text::FactScores scores;
       std::vector<double> token_ratio;

@@ -249,52 +249,71 @@ double order_parameter(OrderParam type, const OrderParamSettings& p, const std::
   return n > 1 ? best : nan;
 }
 
-SiteGeometry site_geometry(const CrystalNNData& data, double minimum_op) {
-  // The fingerprint in matminer's order: for CN 1..24, "wt CN_n" then the motifs of n.
-  struct Entry {
-    int cn;
-    const char* motif;  // nullptr: the weight entry
-    double value;
-  };
-  std::vector<Entry> fp;
-  const auto& motifs = fingerprint_motifs();
-  for (int cn = 1; cn <= 24; ++cn) {
-    auto it = data.cn_weights.find(cn);
-    const double wt = it == data.cn_weights.end() ? 0.0 : it->second;
-    fp.push_back({cn, nullptr, wt});
-    std::vector<Vec3> bonds;
-    if (wt != 0)
-      for (int k = 0; k < cn && k < static_cast<int>(data.neighbors.size()); ++k) {
-        const auto& off = data.neighbors[static_cast<std::size_t>(k)].neighbor.offset;
-        bonds.push_back({-off[0], -off[1], -off[2]});
-      }
-    for (const auto& m : motifs) {
-      if (m.cn != cn) continue;
-      double v = 0;
-      if (wt != 0) {
-        const double op = order_parameter(m.type, m.settings, bonds);
-        v = std::isnan(op) ? 0.0 : wt * op;
-      }
-      fp.push_back({cn, m.name, v});
+const std::vector<FingerprintEntry>& fingerprint_entries() {
+  static const std::vector<FingerprintEntry> entries = [] {
+    std::vector<FingerprintEntry> e;
+    const auto& motifs = fingerprint_motifs();
+    for (int cn = 1; cn <= 24; ++cn) {
+      e.push_back({cn, -1});
+      for (std::size_t k = 0; k < motifs.size(); ++k)
+        if (motifs[k].cn == cn) e.push_back({cn, static_cast<int>(k)});
     }
+    return e;
+  }();
+  return entries;
+}
+
+std::vector<double> site_fingerprint(const CrystalNNData& data) {
+  const auto& entries = fingerprint_entries();
+  const auto& motifs = fingerprint_motifs();
+  std::vector<double> fp(entries.size(), 0.0);
+  double wt = 0;
+  std::vector<Vec3> bonds;
+  for (std::size_t k = 0; k < entries.size(); ++k) {
+    const auto& e = entries[k];
+    if (e.motif < 0) {
+      auto it = data.cn_weights.find(e.cn);
+      wt = it == data.cn_weights.end() ? 0.0 : it->second;
+      fp[k] = wt;
+      bonds.clear();
+      if (wt != 0)
+        for (int j = 0; j < e.cn && j < static_cast<int>(data.neighbors.size()); ++j) {
+          const auto& off = data.neighbors[static_cast<std::size_t>(j)].neighbor.offset;
+          bonds.push_back({-off[0], -off[1], -off[2]});
+        }
+      continue;
+    }
+    if (wt == 0) continue;
+    const Motif& m = motifs[static_cast<std::size_t>(e.motif)];
+    const double op = order_parameter(m.type, m.settings, bonds);
+    fp[k] = std::isnan(op) ? 0.0 : wt * op;
   }
+  return fp;
+}
+
+SiteGeometry site_geometry(const CrystalNNData& data, double minimum_op) {
+  return site_geometry(site_fingerprint(data), minimum_op);
+}
+
+SiteGeometry site_geometry(const std::vector<double>& fp, double minimum_op) {
+  const auto& entries = fingerprint_entries();
   // Largest motif value (weights count as 0; the first of equals wins, as Python's max).
   std::size_t pick = 0;
   double key_best = -std::numeric_limits<double>::infinity();
   for (std::size_t k = 0; k < fp.size(); ++k) {
-    const double key = fp[k].motif ? fp[k].value : 0.0;
+    const double key = entries[k].motif >= 0 ? fp[k] : 0.0;
     if (key > key_best) { key_best = key; pick = k; }
   }
   SiteGeometry g;
-  if (fp[pick].value < minimum_op) {
+  if (fp[pick] < minimum_op) {
     std::size_t top = 0;
     for (std::size_t k = 1; k < fp.size(); ++k)
-      if (fp[k].value > fp[top].value) top = k;
-    g.name = std::to_string(fp[top].cn) + "-coordinate";
+      if (fp[k] > fp[top]) top = k;
+    g.name = std::to_string(entries[top].cn) + "-coordinate";
     g.likeness = 1.0;
   } else {
-    g.name = fp[pick].motif ? fp[pick].motif : "wt";
-    g.likeness = fp[pick].value;
+    g.name = entries[pick].motif >= 0 ? fingerprint_motifs()[static_cast<std::size_t>(entries[pick].motif)].name : "wt";
+    g.likeness = fp[pick];
   }
   return g;
 }

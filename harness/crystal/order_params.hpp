@@ -47,7 +47,17 @@ struct SiteGeometry {
   double likeness = 1.0;  // weight x order parameter of the winning motif (1 for "n-coordinate")
 };
 
-// Robocrystallographer's geometry of a site from its CrystalNN data (minimum op 0.4).
+// matminer's CrystalNNFingerprint("ops") of a site: for CN 1..24 the weight of the CN, then
+// weight x order parameter of each motif of that CN (fingerprint_entries() names them).
+struct FingerprintEntry {
+  int cn;
+  int motif;  // index into fingerprint_motifs(), -1 for the CN weight
+};
+const std::vector<FingerprintEntry>& fingerprint_entries();
+std::vector<double> site_fingerprint(const CrystalNNData& data);
+
+// Robocrystallographer's geometry of a site from its CrystalNN data or fingerprint (minimum op 0.4).
 SiteGeometry site_geometry(const CrystalNNData& data, double minimum_op = 0.4);
+SiteGeometry site_geometry(const std::vector<double>& fingerprint, double minimum_op = 0.4);
 
 }  // namespace cast

@@ -1,6 +1,7 @@
 #include "text/describer.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -12,6 +13,7 @@
 #include "crystal/order_params.hpp"
 #include "crystal/neighbors.hpp"
 #include "crystal/symmetry.hpp"
+#include "text/minerals.hpp"
 
 namespace cast::text {
 
@@ -188,7 +190,15 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
 
   // Bonding: CrystalNN (crystal/local_env), as robocrys.
   std::vector<SiteInfo> info(n);
+  std::vector<std::vector<double>> site_fps(n);
+  const auto started = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < n; ++i) {
+    if (opt.time_limit_s > 0 &&
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() > opt.time_limit_s) {
+      d.reason = "describing took longer than " + format_length(opt.time_limit_s, 0) +
+                 " s (time limit per structure; raise it with --time-limit)";
+      return d;
+    }
     SiteInfo& si = info[i];
     si.Z = s.sites[i].Z;
     si.ox = ox[i];
@@ -200,7 +210,8 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
       si.bonds.push_back({x.site, x.image, x.distance, x.offset});
     }
     // Geometry from the CrystalNN fingerprint's order parameters, "distorted" under 0.6 (robocrys).
-    const SiteGeometry g = site_geometry(data);
+    site_fps[i] = site_fingerprint(data);
+    const SiteGeometry g = site_geometry(site_fps[i]);
     si.geometry = g.name;
     si.distorted = g.likeness < 0.6;
   }
@@ -271,8 +282,18 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
   // 1. Formula and space group.
   std::string formula = iupac_formula(s);
   std::string sg = mp ? mp_spacegroup(sym.symbol) : sym.symbol;
-  sentences.push_back((mp ? subscript_digits(formula) : formula) + " crystallizes in the " + sym.crystal_system + " " +
-                      sg + " space group.");
+  std::string mineral;
+  if (opt.minerals) {
+    if (const MineralLibrary* lib = MineralLibrary::shared()) {
+      std::set<int> els;
+      for (const auto& site : s.sites) els.insert(site.Z);
+      if (auto m = lib->match(structure_fingerprint(site_fps), static_cast<int>(els.size()), anonymous_formula(s),
+                              sym.number))
+        mineral = " is " + m->name + m->suffix + " structured and";
+    }
+  }
+  sentences.push_back((mp ? subscript_digits(formula) : formula) + mineral + " crystallizes in the " +
+                      sym.crystal_system + " " + sg + " space group.");
 
   // Element order: ascending electronegativity, as in the formula.
   std::vector<int> elements;
@@ -409,6 +430,8 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
           else sentences.push_back("The corner-sharing octahedral tilt angles range from " + std::to_string(lo) + "-" +
                                    std::to_string(hi) + "°.");
         }
+      } else if (si.bonds.empty()) {
+        sentences.push_back(sentence + " is not bonded to any other atom.");
       } else {
         sentence += " is bonded in " + std::string(si.distorted ? "a distorted " : (si.geometry[0] == 'o' ? "an " : "a ")) +
                     si.geometry + " geometry to " + list + ".";

@@ -1,12 +1,9 @@
-// A Robocrystallographer-style description of a crystal (SPEC §6), in C++:
-// formula and space group, then per symmetry-distinct site (grouped by element) its oxidation
-// state, coordination geometry and bonded neighbours, cation polyhedra and how they share
-// corners/edges/faces, and bond-length sentences.
-//
-// This first version decides bonding with covalent-radius cutoffs restricted to cation-anion
-// pairs when oxidation states are known (CrystalNN's Voronoi weights are still to come) and
-// names geometries from the coordination number and bond angles. DEVIATIONS.md lists what
-// differs from robocrys.
+// A Robocrystallographer-style description of a crystal (SPEC §6), in C++: formula, mineral
+// name (AFLOW prototypes, text/minerals.hpp) and space group, then per symmetry-distinct site
+// (grouped by element) its oxidation state, bonded neighbours (CrystalNN, crystal/local_env),
+// geometry (CrystalNN fingerprint order parameters, crystal/order_params), polyhedra and how they
+// share corners/edges/faces, octahedral tilts, and bond-length sentences. DEVIATIONS.md lists
+// what differs from robocrys.
 #pragma once
 #include <string>
 #include <vector>
@@ -22,6 +19,8 @@ struct DescriberOptions {
   bool oxidation_states = true;   // guess them by charge balance over common states
   std::size_t max_sites = 500;    // larger cells are refused with a reason
   int decimals = 2;
+  bool minerals = true;           // mineral clause from the AFLOW prototypes when the library is found
+  double time_limit_s = 60;       // give up on one structure after this long (0: no limit)
 };
 
 struct Description {

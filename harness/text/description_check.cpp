@@ -61,12 +61,13 @@ std::string element_of(const std::string& token) {  // "Li(1)1+" / "Li+" / "Li" 
 DescriptionFacts extract_facts(const std::string& text0) {
   const std::string text = plain(text0);
   DescriptionFacts f;
-  static const std::regex head(R"(^(\S+) (?:is .*? structured and )?crystallizes in the (\w+) (\S+) space group)");
+  static const std::regex head(R"(^(\S+) (?:is (.*?) structured and )?crystallizes in the (\w+) (\S+) space group)");
   std::smatch m;
   if (std::regex_search(text, m, head)) {
     f.formula = m[1];
-    f.crystal_system = m[2];
-    f.spacegroup = m[3];
+    f.mineral = m[2].matched ? std::string(m[2]) : "";
+    f.crystal_system = m[3];
+    f.spacegroup = m[4];
     // "P2_1/c" (robocrys) and "P2₁/c" (the Materials Project) are the same symbol.
     f.spacegroup.erase(std::remove(f.spacegroup.begin(), f.spacegroup.end(), '_'), f.spacegroup.end());
   }
@@ -169,6 +170,10 @@ void FactScores::add(const DescriptionFacts& ours, const DescriptionFacts& ref) 
   };
   bump("formula", {ours.formula == ref.formula, 1});
   bump("crystal system", {ours.crystal_system == ref.crystal_system, 1});
+  // The mineral clause ("is Fluorite structured"), its absence included; and how often a served
+  // name is found at all.
+  bump("mineral clause", {ours.mineral == ref.mineral, 1});
+  if (!ref.mineral.empty()) bump("mineral named when served", {!ours.mineral.empty(), 1});
   // "crystallizes in the <system> <symbol> space group": the formula is scored on its own above.
   bump("space-group clause", {ours.spacegroup == ref.spacegroup && ours.crystal_system == ref.crystal_system, 1});
   for (const auto& [el, v] : ref.coordination) {

@@ -10,7 +10,7 @@
 namespace cast::text {
 
 struct DescriptionFacts {
-  std::string formula, crystal_system, spacegroup;
+  std::string formula, mineral, crystal_system, spacegroup;
   std::map<std::string, std::vector<int>> coordination;        // element -> CN per site
   std::map<std::string, std::vector<std::string>> shapes;      // element -> geometry/polyhedron per site
   std::map<std::string, std::vector<std::string>> connectivity;// element -> sorted words per site
