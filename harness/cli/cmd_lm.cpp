@@ -234,6 +234,7 @@ void register_lm(CLI::App& app, Action& action) {
     bool both = false, quiet = false, freeze = false, lora = false;
     std::uint64_t seed = 0;
     std::string pooling = "cls";
+    double lr = 0, lr_head = 0;
   };
   auto fa = std::make_shared<FinetuneArgs>();
   auto* ft = lm->add_subcommand("finetune",
@@ -249,6 +250,8 @@ void register_lm(CLI::App& app, Action& action) {
       ->check(CLI::IsMember({"cls", "mean"}))->capture_default_str();
   ft->add_flag("--freeze-encoder", fa->freeze, "Train the head only (a linear probe of the encoder's features)");
   ft->add_flag("--lora", fa->lora, "Fine-tune through LoRA adapters on query/value (r 8), as the text models of Table 1 do");
+  ft->add_option("--lr", fa->lr, "Peak learning rate of the encoder (default 1e-4; LoRA adapters 1e-3)");
+  ft->add_option("--lr-head", fa->lr_head, "Peak learning rate of the linear head (default 1e-3)");
   ft->add_flag("--compare", fa->both, "Also fine-tune a randomly initialised encoder of the same size");
   ft->add_option("--seed", fa->seed, "Seed of the head, the random encoder, dropout and batch order")->capture_default_str();
   ft->add_flag("-q,--quiet", fa->quiet, "No progress bars");
@@ -276,6 +279,8 @@ void register_lm(CLI::App& app, Action& action) {
       o.freeze_encoder = fa->freeze;
       o.lora = fa->lora;
       o.seed = fa->seed;
+      if (fa->lr > 0) o.lr_encoder = o.lr_lora = fa->lr;
+      if (fa->lr_head > 0) o.lr_head = fa->lr_head;
       if (o.lora && o.freeze_encoder) fail("--lora and --freeze-encoder exclude each other");
       auto report = [&](const char* name, const TextRegressionResult& r) {
         std::printf("%-22s test MAE %.4f  val MAE %.4f (best epoch %d)  mean predictor %.4f  %.0f s\n", name,

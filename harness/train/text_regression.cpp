@@ -102,7 +102,8 @@ TextRegressionResult finetune_text_regression(const std::vector<std::vector<std:
       auto y = torch::from_blob(yv.data(), {static_cast<int64_t>(yv.size())}, torch::kFloat).clone();
       for (auto& g : optimizer.param_groups()) {
         auto& o = static_cast<torch::optim::AdamWOptions&>(g.options());
-        o.lr((&g == &optimizer.param_groups()[0] ? opt.lr_encoder : opt.lr_head) * sched.factor(step));
+        const double encoder_lr = opt.lora ? opt.lr_lora : opt.lr_encoder;
+        o.lr((&g == &optimizer.param_groups()[0] ? encoder_lr : opt.lr_head) * sched.factor(step));
       }
       optimizer.zero_grad();
       auto pred = head(pool(bert->forward(x, m).last_hidden_state, m)).squeeze(-1);
