@@ -131,6 +131,12 @@ TEST_CASE("describer failures are reasons, never crashes") {
   CHECK(d.ok);
   CHECK_THAT(d.text, Contains("Fe crystallizes in the cubic Pm-3m space group."));
   CHECK_THAT(d.text, Contains("Fe(1) is not bonded to any other atom."));
+  // A structure that takes too long is given up with a reason (here: a limit no structure meets).
+  DescriberOptions hurried;
+  hurried.time_limit_s = 1e-12;
+  auto slow = describe_structure(read_structure(fixture("SrTiO3-Pm-3m-221.cif")), hurried);
+  CHECK_FALSE(slow.ok);
+  CHECK_THAT(slow.reason, Contains("time limit per structure"));
 }
 
 TEST_CASE("fact extraction reads the Materials Project's own wording") {
