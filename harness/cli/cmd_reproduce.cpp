@@ -255,8 +255,9 @@ class Planner {
           if (epochs > 0) { s.args.push_back("--epochs"); s.args.push_back(std::to_string(epochs)); }
           if (model_uses_text(m)) { s.args.push_back("--text-encoder"); s.args.push_back(encoder_); }
           if (model_uses_text(m) && !lm_step_.empty()) s.deps.push_back(lm_step_);
-          // Per-model options of the recipe ("model_args": {"bert": ["--text-pooling", "mean"]}).
-          const json margs = table1_.value("model_args", json::object());
+          // Per-model options of the recipe ("model_args": {"bert": ["--text-pooling", "mean"]}),
+          // the profile's own list first.
+          const json margs = p1_.value("model_args", table1_.value("model_args", json::object()));
           if (margs.contains(m))
             for (const auto& x : margs[m]) s.args.push_back(x.get<std::string>());
           if (m == "cast" || m == "multimat") {
