@@ -14,16 +14,22 @@ using Catch::Matchers::Contains;
 
 #include "text/minerals.hpp"
 
+// Tests of mineral names need pymatgen's prototype library (installed by scripts/setup.sh).
+#define REQUIRE_MINERALS()                                                                             \
+  do {                                                                                                 \
+    if (!MineralLibrary::shared()) {                                                                   \
+      WARN("skipped: no AFLOW prototype library (install python3-pymatgen or set CAST_AFLOW_PROTOTYPES)"); \
+      return;                                                                                          \
+    }                                                                                                  \
+  } while (0)
+
 namespace {
 // Bond lengths depend on the cell we were given: compare texts with every "d.dd" replaced.
 std::string without_lengths(const std::string& t) { return std::regex_replace(t, std::regex(R"(\d+\.\d\d)"), "#"); }
 }  // namespace
 
 TEST_CASE("SrTiO3: the whole text equals robocrys's (SPEC 6.4 b) up to the cell's bond lengths") {
-  if (!MineralLibrary::shared()) {
-    WARN("skipped: no AFLOW prototype library (install python3-pymatgen or set CAST_AFLOW_PROTOTYPES)");
-    return;
-  }
+  REQUIRE_MINERALS();
   DescriberOptions o;
   o.style = DescriptionStyle::Ascii;
   auto d = describe_structure(read_structure(fixture("SrTiO3-Pm-3m-221.cif")), o);
@@ -40,10 +46,7 @@ TEST_CASE("SrTiO3: the whole text equals robocrys's (SPEC 6.4 b) up to the cell'
 }
 
 TEST_CASE("mineral names from the AFLOW prototypes: rutile, rock salt, diamond; none without the library") {
-  if (!MineralLibrary::shared()) {
-    WARN("skipped: no AFLOW prototype library (install python3-pymatgen or set CAST_AFLOW_PROTOTYPES)");
-    return;
-  }
+  REQUIRE_MINERALS();
   DescriberOptions o;
   o.style = DescriptionStyle::Ascii;
   CHECK_THAT(describe_structure(read_structure(fixture("TiO2-rutile-P4_2mnm-136.cif")), o).text,
