@@ -110,7 +110,8 @@ def main():
 
     sites = []
     cnn = CrystalNN()
-    for fname in ["NaCl-Fm-3m-225.cif", "Si-Fd-3m-227.cif", "SrTiO3-Pm-3m-221.cif", "TiO2-rutile-P4_2mnm-136.cif"]:
+    for fname in ["NaCl-Fm-3m-225.cif", "Si-Fd-3m-227.cif", "SrTiO3-Pm-3m-221.cif", "TiO2-rutile-P4_2mnm-136.cif",
+                  "POSCAR-HoP-CsCl"]:  # HoP: P3- has no ionic radius (default radii for the pair)
         s = Structure.from_file(os.path.join(ROOT, "tests", "fixtures", fname))
         s.add_oxidation_state_by_guess()
         for i in range(len(s)):

@@ -108,15 +108,22 @@ std::vector<VoronoiFacet> voronoi_facets(const Structure& s, std::size_t centre,
   }
 }
 
+namespace {
+// pymatgen's _get_default_radius: the covalent radius, else the atomic one.
+double default_radius(int Z) {
+  const Element& e = element(Z);
+  return std::isnan(e.covalent_radius) ? e.atomic_radius : e.covalent_radius;
+}
+}  // namespace
+
 double crystal_nn_radius(int Z, int ox) {
   const Element& e = element(Z);
-  auto default_radius = [&] { return std::isnan(e.covalent_radius) ? e.atomic_radius : e.covalent_radius; };
-  if (ox == 0) return default_radius();
+  if (ox == 0) return default_radius(Z);
   for (const auto& [o, r] : e.ionic_radii)
     if (o == ox) return r;
   if (ox > 0 && e.average_cationic_radius > 0) return e.average_cationic_radius;
   if (ox < 0 && e.average_anionic_radius > 0) return e.average_anionic_radius;
-  return default_radius();
+  return 0;  // none: the caller falls back to default radii for both sites, as pymatgen does
 }
 
 CrystalNNData crystal_nn_data(const Structure& s, std::size_t centre, const std::vector<int>& ox) {
@@ -146,7 +153,7 @@ CrystalNNData crystal_nn_data(const Structure& s, std::size_t centre, const std:
     const std::size_t j = static_cast<std::size_t>(e.neighbor.site);
     const double r2 = crystal_nn_radius(s.sites[j].Z, ox.empty() ? 0 : ox[j]);
     double d = r1 + r2;
-    if (!(r1 > 0 && r2 > 0)) d = element(s.sites[centre].Z).atomic_radius + element(s.sites[j].Z).atomic_radius;
+    if (!(r1 > 0 && r2 > 0)) d = default_radius(s.sites[centre].Z) + default_radius(s.sites[j].Z);
     const double lo = d + 0.5, hi = d + 1.0, dist = e.neighbor.distance;
     double dw = 0;
     if (dist <= lo) dw = 1;

@@ -24,7 +24,8 @@ struct VoronoiFacet {
 // Facets of the Voronoi cell of site `centre` (every neighbour whose facet has positive area).
 std::vector<VoronoiFacet> voronoi_facets(const Structure& s, std::size_t centre, double cutoff = 7.0);
 
-// The radius CrystalNN uses for a site of element Z with oxidation state ox (0: none).
+// The radius CrystalNN uses for a site of element Z with oxidation state ox (0: none); 0 when
+// the state has no ionic radius (CrystalNN then uses default radii for the pair).
 double crystal_nn_radius(int Z, int ox);
 
 struct WeightedNeighbor {
