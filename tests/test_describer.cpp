@@ -160,3 +160,27 @@ TEST_CASE("fact extraction reads the Materials Project's own wording") {
   CHECK(f.bond_lengths == std::vector<double>{1.93, 2.58});
   CHECK(f.tilt_angles == std::vector<double>{53, 64});
 }
+
+TEST_CASE("dimensionality: molecules, chains and frameworks from the bonded graph") {
+  DescriberOptions o;
+  o.style = DescriptionStyle::Ascii;
+  o.oxidation_states = false;
+  // A Cl2 molecule alone in a 10 Å box: zero-dimensional.
+  Structure mol;
+  mol.lattice = Lattice::from_parameters(10, 10, 10, 90, 90, 90);
+  mol.add_site(17, {0.0, 0.0, 0.0});
+  mol.add_site(17, {0.2, 0.0, 0.0});
+  auto d0 = describe_structure(mol, o);
+  REQUIRE(d0.ok);
+  CHECK_THAT(d0.text, Contains("The structure is zero-dimensional and consists of one Cl cluster."));
+  // A carbon chain along a (1.5 Å apart, 10 Å between chains): one-dimensional along (1, 0, 0).
+  Structure chain;
+  chain.lattice = Lattice::from_parameters(1.5, 10, 10, 90, 90, 90);
+  chain.add_site(6, {0.0, 0.5, 0.5});
+  auto d1 = describe_structure(chain, o);
+  REQUIRE(d1.ok);
+  CHECK_THAT(d1.text, Contains("The structure is one-dimensional and consists of one C ribbon oriented in the (1, 0, 0) direction."));
+  // Rock salt is a three-dimensional framework: no dimensionality sentence.
+  auto d3 = describe_structure(read_structure(fixture("NaCl-Fm-3m-225.cif")), o);
+  CHECK_THAT(d3.text, !Contains("-dimensional"));
+}

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <numeric>
 #include <set>
 
 #include "crystal/elements.hpp"
@@ -122,6 +123,69 @@ std::string polyhedron_of(const std::string& geometry, bool plural) {
   auto it = names.find(geometry);
   if (it == names.end()) return {};
   return plural ? it->second.second : it->second.first;
+}
+
+struct Component {
+  std::vector<int> sites;
+  int dimensionality = 0;
+  std::array<int, 3> orientation{};  // ribbons: the direction; sheets: the plane's normal (Miller indices)
+};
+
+std::array<long, 3> cross3(const std::array<long, 3>& a, const std::array<long, 3>& b) {
+  return {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]};
+}
+
+// Connected components of the periodic bonded graph (Larsen et al.'s idea: a component that
+// reaches an image of one of its own atoms through translation t extends along t; the rank of
+// all such t is its dimensionality).
+std::vector<Component> bonded_components(const std::vector<SiteInfo>& info) {
+  const std::size_t n = info.size();
+  std::vector<int> comp(n, -1);
+  std::vector<std::array<int, 3>> pos(n);
+  std::vector<Component> out;
+  for (std::size_t start = 0; start < n; ++start) {
+    if (comp[start] >= 0) continue;
+    Component c;
+    std::vector<std::array<long, 3>> basis;
+    const int id = static_cast<int>(out.size());
+    std::vector<std::size_t> queue{start};
+    comp[start] = id;
+    pos[start] = {0, 0, 0};
+    for (std::size_t q = 0; q < queue.size(); ++q) {
+      const std::size_t i = queue[q];
+      c.sites.push_back(static_cast<int>(i));
+      for (const auto& b : info[i].bonds) {
+        const std::size_t j = static_cast<std::size_t>(b.site);
+        const std::array<int, 3> at{pos[i][0] + b.image[0], pos[i][1] + b.image[1], pos[i][2] + b.image[2]};
+        if (comp[j] < 0) {
+          comp[j] = id;
+          pos[j] = at;
+          queue.push_back(j);
+          continue;
+        }
+        const std::array<long, 3> t{at[0] - pos[j][0], at[1] - pos[j][1], at[2] - pos[j][2]};
+        if (t == std::array<long, 3>{0, 0, 0} || basis.size() == 3) continue;
+        bool independent = false;
+        if (basis.empty()) independent = true;
+        else if (basis.size() == 1) independent = cross3(basis[0], t) != std::array<long, 3>{0, 0, 0};
+        else {
+          const auto nrm = cross3(basis[0], basis[1]);
+          independent = nrm[0] * t[0] + nrm[1] * t[1] + nrm[2] * t[2] != 0;
+        }
+        if (independent) basis.push_back(t);
+      }
+    }
+    c.dimensionality = static_cast<int>(basis.size());
+    std::array<long, 3> o{0, 0, 0};
+    if (basis.size() == 1) o = basis[0];
+    if (basis.size() == 2) o = cross3(basis[0], basis[1]);
+    long g = 0;
+    for (long v : o) g = std::gcd(g, std::labs(v));
+    for (int k = 0; k < 3; ++k) c.orientation[static_cast<std::size_t>(k)] = static_cast<int>(g ? o[static_cast<std::size_t>(k)] / g : 0);
+    std::sort(c.sites.begin(), c.sites.end());
+    out.push_back(std::move(c));
+  }
+  return out;
 }
 
 }  // namespace
@@ -294,6 +358,47 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
   }
   sentences.push_back((mp ? subscript_digits(formula) : formula) + mineral + " crystallizes in the " +
                       sym.crystal_system + " " + sg + " space group.");
+  // 2. Dimensionality: components of the bonded graph and how many independent lattice
+  // translations join each to its own images (0: clusters, 1: ribbons, 2: sheets, 3: framework).
+  // Said only below three dimensions, as robocrys does.
+  {
+    const auto comps = bonded_components(info);
+    int dim = 0;
+    for (const auto& c : comps) dim = std::max(dim, c.dimensionality);
+    if (dim < 3) {
+      struct Item { std::string formula; int count = 0; int dim = 0; std::array<int, 3> orientation{}; };
+      std::map<std::string, Item> items;
+      for (const auto& c : comps) {
+        Structure part;
+        part.lattice = s.lattice;
+        for (int i : c.sites) part.sites.push_back(s.sites[static_cast<std::size_t>(i)]);
+        const std::string f = iupac_formula(part);
+        auto& it = items[f + "#" + std::to_string(c.dimensionality)];
+        it.formula = mp ? subscript_digits(f) : f;
+        it.dim = c.dimensionality;
+        it.orientation = c.orientation;
+        ++it.count;
+      }
+      static const char* shapes[3][2] = {{"cluster", "clusters"}, {"ribbon", "ribbons"}, {"sheet", "sheets"}};
+      static const char* words[3] = {"zero", "one", "two"};
+      std::vector<std::string> parts;
+      bool oriented = false;
+      for (const auto& [key, it] : items) {
+        std::string p = number_word(it.count) + " " + it.formula + " " + shapes[it.dim][it.count > 1 ? 1 : 0];
+        if (it.dim > 0) {
+          p += " oriented in the (" + std::to_string(it.orientation[0]) + ", " + std::to_string(it.orientation[1]) +
+               ", " + std::to_string(it.orientation[2]) + ") direction";
+          oriented = true;
+        }
+        parts.push_back(p);
+      }
+      std::string list;
+      const std::string sep = oriented ? "; " : ", ";
+      for (std::size_t k = 0; k < parts.size(); ++k)
+        list += (k == 0 ? "" : (k + 1 == parts.size() ? (parts.size() > 2 ? sep + "and " : " and ") : sep)) + parts[k];
+      sentences.push_back(std::string("The structure is ") + words[dim] + "-dimensional and consists of " + list + ".");
+    }
+  }
 
   // Element order: ascending electronegativity, as in the formula.
   std::vector<int> elements;

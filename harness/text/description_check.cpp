@@ -71,6 +71,9 @@ DescriptionFacts extract_facts(const std::string& text0) {
     // "P2_1/c" (robocrys) and "P2₁/c" (the Materials Project) are the same symbol.
     f.spacegroup.erase(std::remove(f.spacegroup.begin(), f.spacegroup.end(), '_'), f.spacegroup.end());
   }
+  static const std::regex dimension(R"(The structure is (\w+)-dimensional)");
+  std::smatch dm;
+  f.dimensionality = std::regex_search(text, dm, dimension) ? std::string(dm[1]) : "three";
   // Split into sentences on ". " (decimals have no space after the point).
   std::vector<std::string> sentences;
   std::size_t start = 0;
@@ -170,6 +173,7 @@ void FactScores::add(const DescriptionFacts& ours, const DescriptionFacts& ref) 
   };
   bump("formula", {ours.formula == ref.formula, 1});
   bump("crystal system", {ours.crystal_system == ref.crystal_system, 1});
+  bump("dimensionality", {ours.dimensionality == ref.dimensionality, 1});
   // The mineral clause ("is Fluorite structured"), its absence included; and how often a served
   // name is found at all.
   bump("mineral clause", {ours.mineral == ref.mineral, 1});

@@ -11,6 +11,7 @@ namespace cast::text {
 
 struct DescriptionFacts {
   std::string formula, mineral, crystal_system, spacegroup;
+  std::string dimensionality;  // "zero" .. "two"; "three" when the text does not say
   std::map<std::string, std::vector<int>> coordination;        // element -> CN per site
   std::map<std::string, std::vector<std::string>> shapes;      // element -> geometry/polyhedron per site
   std::map<std::string, std::vector<std::string>> connectivity;// element -> sorted words per site
