@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 namespace cast {
 
@@ -46,6 +47,51 @@ double steinhardt(int l, const std::vector<V>& u) {
     }
   return std::sqrt(std::max(0.0, acc)) / static_cast<double>(u.size());
 }
+
+// Everything the order parameters need about one neighbour shell, computed once for all the
+// motifs of a coordination number: unit bond vectors, the angle between every two, the unit
+// component of bond k orthogonal to bond j, and (on first use) the azimuth between two such.
+struct Shell {
+  std::size_t n = 0;
+  std::vector<double> dist;
+  std::vector<V> u;
+  std::vector<double> theta;   // [j*n+k]
+  std::vector<V> perp;         // [j*n+k]
+  std::vector<char> perp_ok;   // [j*n+k]: the orthogonal part is not ~0
+  std::vector<double> phi;     // [(j*n+k)*n+m], filled by azimuths()
+  explicit Shell(const std::vector<Vec3>& bonds) : n(bonds.size()), dist(n), u(n) {
+    for (std::size_t j = 0; j < n; ++j) {
+      dist[j] = norm(bonds[j]);
+      u[j] = {bonds[j][0] / dist[j], bonds[j][1] / dist[j], bonds[j][2] / dist[j]};
+    }
+    theta.assign(n * n, 0.0);
+    perp.assign(n * n, V{0, 0, 0});
+    perp_ok.assign(n * n, 0);
+    for (std::size_t j = 0; j < n; ++j)
+      for (std::size_t k = 0; k < n; ++k) {
+        if (j == k) continue;
+        theta[j * n + k] = std::acos(clamp1(dot(u[j], u[k])));
+        V x = orthogonal(u[k], u[j]);
+        const double l = norm(x);
+        if (l < 1e-12) continue;
+        perp[j * n + k] = {x[0] / l, x[1] / l, x[2] / l};
+        perp_ok[j * n + k] = 1;
+      }
+  }
+  const std::vector<double>& azimuths() {
+    if (phi.empty() && n > 2) {
+      phi.assign(n * n * n, 0.0);
+      for (std::size_t j = 0; j < n; ++j)
+        for (std::size_t k = 0; k < n; ++k)
+          for (std::size_t m = 0; m < n; ++m)
+            if (j != k && j != m && k != m && perp_ok[j * n + k] && perp_ok[j * n + m])
+              phi[(j * n + k) * n + m] = std::acos(clamp1(dot(perp[j * n + m], perp[j * n + k])));
+    }
+    return phi;
+  }
+};
+
+double order_parameter_of(OrderParam type, const OrderParamSettings& p, Shell& sh);
 
 }  // namespace
 
@@ -107,14 +153,16 @@ const std::vector<Motif>& fingerprint_motifs() {
 }
 
 double order_parameter(OrderParam type, const OrderParamSettings& p, const std::vector<Vec3>& bonds) {
+  Shell sh(bonds);
+  return order_parameter_of(type, p, sh);
+}
+
+namespace {
+double order_parameter_of(OrderParam type, const OrderParamSettings& p, Shell& sh) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  const std::size_t n = bonds.size();
-  std::vector<double> dist(n);
-  std::vector<V> u(n);
-  for (std::size_t j = 0; j < n; ++j) {
-    dist[j] = norm(bonds[j]);
-    u[j] = {bonds[j][0] / dist[j], bonds[j][1] / dist[j], bonds[j][2] / dist[j]};
-  }
+  const std::size_t n = sh.n;
+  const auto& dist = sh.dist;
+  const auto& u = sh.u;
   using O = OrderParam;
   switch (type) {
     case O::SingleBond: {
@@ -140,16 +188,14 @@ double order_parameter(OrderParam type, const OrderParamSettings& p, const std::
   auto azimuth = [&](double phi) { return std::pow(std::cos(p.fac_AA * phi), p.exp_cos_AA); };
   double best = -std::numeric_limits<double>::infinity();  // max-type parameters
   double sum = 0, sum_norm = 0;                             // averaged ones (bent, bcc)
-  for (std::size_t j = 0; j < n; ++j) {
-    const V& z = u[j];  // neighbour j at the north pole
+  const bool needs_azimuth = type != O::Bent;
+  const std::vector<double>* phis = needs_azimuth ? &sh.azimuths() : nullptr;
+  for (std::size_t j = 0; j < n; ++j) {  // neighbour j at the north pole
     for (std::size_t k = 0; k < n; ++k) {
       if (k == j) continue;
       double acc = 0, cnt = 0;
-      const double thetak = std::acos(clamp1(dot(z, u[k])));
-      V xaxis = orthogonal(u[k], z);  // neighbour k fixes the prime meridian
-      const double xl = norm(xaxis);
-      const bool flag_x = xl < tiny;
-      if (!flag_x) xaxis = {xaxis[0] / xl, xaxis[1] / xl, xaxis[2] / xl};
+      const double thetak = sh.theta[j * n + k];
+      const bool flag_x = !sh.perp_ok[j * n + k];  // neighbour k fixes the prime meridian
       const bool bcc_pair = type == O::Bcc && j < k;
       switch (type) {
         case O::Bent: acc += gauss(p.IGW_TA * (thetak * ipi - p.TA)); cnt += 1; break;
@@ -171,16 +217,13 @@ double order_parameter(OrderParam type, const OrderParamSettings& p, const std::
           else if (polar && thetak < p.min_SPP) { acc += equatorial(thetak); cnt += 1; }
           break;
       }
-      if (!flag_x) {
+      if (!flag_x && needs_azimuth) {
         for (std::size_t m = 0; m < n; ++m) {
           if (m == j || m == k) continue;
-          const double thetam = std::acos(clamp1(dot(z, u[m])));
+          const double thetam = sh.theta[j * n + m];
           if (polar && thetam >= p.min_SPP) { acc += gauss(p.IGW_SPP * (thetam * ipi - 1.0)); cnt += 1; }
-          V x2 = orthogonal(u[m], z);
-          const double l = norm(x2);
-          if (l < tiny) continue;
-          x2 = {x2[0] / l, x2[1] / l, x2[2] / l};
-          const double phi = std::acos(clamp1(dot(x2, xaxis)));
+          if (!sh.perp_ok[j * n + m]) continue;
+          const double phi = (*phis)[(j * n + k) * n + m];
           switch (type) {
             case O::TriPlanMax: case O::TetMax:
               acc += gauss(p.IGW_TA * (thetam * ipi - p.TA)) * azimuth(phi);
@@ -248,6 +291,7 @@ double order_parameter(OrderParam type, const OrderParamSettings& p, const std::
   }
   return n > 1 ? best : nan;
 }
+}  // namespace
 
 const std::vector<FingerprintEntry>& fingerprint_entries() {
   static const std::vector<FingerprintEntry> entries = [] {
@@ -269,6 +313,7 @@ std::vector<double> site_fingerprint(const CrystalNNData& data) {
   std::vector<double> fp(entries.size(), 0.0);
   double wt = 0;
   std::vector<Vec3> bonds;
+  std::unique_ptr<Shell> shell;
   for (std::size_t k = 0; k < entries.size(); ++k) {
     const auto& e = entries[k];
     if (e.motif < 0) {
@@ -276,16 +321,19 @@ std::vector<double> site_fingerprint(const CrystalNNData& data) {
       wt = it == data.cn_weights.end() ? 0.0 : it->second;
       fp[k] = wt;
       bonds.clear();
-      if (wt != 0)
+      shell.reset();
+      if (wt != 0) {
         for (int j = 0; j < e.cn && j < static_cast<int>(data.neighbors.size()); ++j) {
           const auto& off = data.neighbors[static_cast<std::size_t>(j)].neighbor.offset;
           bonds.push_back({-off[0], -off[1], -off[2]});
         }
+        shell = std::make_unique<Shell>(bonds);
+      }
       continue;
     }
     if (wt == 0) continue;
     const Motif& m = motifs[static_cast<std::size_t>(e.motif)];
-    const double op = order_parameter(m.type, m.settings, bonds);
+    const double op = order_parameter_of(m.type, m.settings, *shell);
     fp[k] = std::isnan(op) ? 0.0 : wt * op;
   }
   return fp;
