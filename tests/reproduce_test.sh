@@ -98,6 +98,8 @@ p1=$!
 p2=$!
 wait $p1; r1=$?; wait $p2; r2=$?
 check "two concurrent trainers exit 0" test $r1 -eq 0 -a $r2 -eq 0
+[ $r1 -eq 0 ] || { echo "--- t7.log"; tail -n 20 t7.log; }
+[ $r2 -eq 0 ] || { echo "--- t8.log"; tail -n 20 t8.log; }
 check "two concurrent trainers: both runs done" test "$(sqlite3 two.db "select count(*) from runs where status='done'")" -eq 2
 check "two concurrent trainers: all epochs" test "$(sqlite3 two.db 'select count(*) from epochs')" -eq 6
 check "two concurrent trainers: all predictions" test "$(sqlite3 two.db 'select count(distinct run_id) from predictions')" -eq 2
