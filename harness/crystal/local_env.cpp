@@ -13,11 +13,6 @@ using V = Vec3;
 V sub(const V& a, const V& b) { return {a[0] - b[0], a[1] - b[1], a[2] - b[2]}; }
 V add(const V& a, const V& b) { return {a[0] + b[0], a[1] + b[1], a[2] + b[2]}; }
 V scale(const V& a, double s) { return {a[0] * s, a[1] * s, a[2] * s}; }
-double dot(const V& a, const V& b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
-V cross(const V& a, const V& b) {
-  return {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]};
-}
-double norm(const V& a) { return std::sqrt(dot(a, a)); }
 
 // pymatgen.analysis.local_env.solid_angle: a fan of triangles from the first vertex.
 double solid_angle(const std::vector<V>& r) {

@@ -10,8 +10,6 @@ namespace cast {
 namespace {
 
 using V = Vec3;
-double dot(const V& a, const V& b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
-double norm(const V& a) { return std::sqrt(dot(a, a)); }
 double clamp1(double x) { return std::max(-1.0, std::min(1.0, x)); }
 double gauss(double x) { return std::exp(-0.5 * x * x); }
 

@@ -3,12 +3,19 @@
 //   fractional coordinates are not wrapped unless a function says so.
 #pragma once
 #include <array>
+#include <cmath>
 #include <string>
 #include <vector>
 
 namespace cast {
 
 using Vec3 = std::array<double, 3>;
+
+inline double dot(const Vec3& a, const Vec3& b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
+inline double norm(const Vec3& a) { return std::sqrt(dot(a, a)); }
+inline Vec3 cross(const Vec3& a, const Vec3& b) {
+  return {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]};
+}
 using Mat3 = std::array<Vec3, 3>;
 
 struct Lattice {

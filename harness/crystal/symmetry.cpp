@@ -149,8 +149,6 @@ Vec3 lattice_vector(const Lattice& L, const IVec& n) {
   for (int k = 0; k < 3; ++k) v[k] = n[0] * L.m[0][k] + n[1] * L.m[1][k] + n[2] * L.m[2][k];
   return v;
 }
-double dot(const Vec3& a, const Vec3& b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
-double norm(const Vec3& a) { return std::sqrt(dot(a, a)); }
 }  // namespace
 
 namespace {

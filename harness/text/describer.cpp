@@ -476,7 +476,7 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
                 if (static_cast<std::size_t>(c.site) != m || img != key.second) continue;
                 // Vectors from the ligand to both centres.
                 Vec3 u = b.offset, w{-c.offset[0], -c.offset[1], -c.offset[2]};  // centre - ligand, m - ligand
-                double cosang = (u[0] * w[0] + u[1] * w[1] + u[2] * w[2]) / (b.distance * c.distance);
+                double cosang = dot(u, w) / (b.distance * c.distance);
                 tilts.push_back(180.0 - std::acos(std::max(-1.0, std::min(1.0, cosang))) * 180.0 / M_PI);
               }
           }
