@@ -194,11 +194,10 @@ int CrystalNNData::coordination() const {
   return best_cn;
 }
 
-std::vector<Neighbor> crystal_nn(const Structure& s, std::size_t centre, const std::vector<int>& ox) {
-  const auto data = crystal_nn_data(s, centre, ox);
-  const int cn = data.coordination();
+std::vector<Neighbor> CrystalNNData::bonded() const {
   std::vector<Neighbor> out;
-  for (int k = 0; k < cn && k < static_cast<int>(data.neighbors.size()); ++k) out.push_back(data.neighbors[static_cast<std::size_t>(k)].neighbor);
+  const int cn = coordination();
+  for (int k = 0; k < cn && k < static_cast<int>(neighbors.size()); ++k) out.push_back(neighbors[static_cast<std::size_t>(k)].neighbor);
   return out;
 }
 

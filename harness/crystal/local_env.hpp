@@ -40,12 +40,9 @@ struct CrystalNNData {
   std::vector<WeightedNeighbor> neighbors;
   std::map<int, double> cn_weights;
   int coordination() const;  // the CN of the largest weight (0: none)
+  std::vector<Neighbor> bonded() const;  // CrystalNN's neighbours (weighted_cn = false): the first coordination()
 };
 
 CrystalNNData crystal_nn_data(const Structure& s, std::size_t centre, const std::vector<int>& ox);
-
-// CrystalNN's neighbours of one site (weighted_cn = false). ox: per-site oxidation states, or
-// empty / all zero for none.
-std::vector<Neighbor> crystal_nn(const Structure& s, std::size_t centre, const std::vector<int>& ox);
 
 }  // namespace cast

@@ -268,11 +268,7 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
     si.ox = ox[i];
     si.orbit = sym.equivalent_atoms[i];
     const CrystalNNData data = crystal_nn_data(s, i, ox);
-    const int cn = data.coordination();
-    for (int k = 0; k < cn; ++k) {
-      const Neighbor& x = data.neighbors[static_cast<std::size_t>(k)].neighbor;
-      si.bonds.push_back({x.site, x.image, x.distance, x.offset});
-    }
+    for (const Neighbor& x : data.bonded()) si.bonds.push_back({x.site, x.image, x.distance, x.offset});
     // Geometry from the CrystalNN fingerprint's order parameters, "distorted" under 0.6 (robocrys).
     site_fps[i] = site_fingerprint(data);
     const SiteGeometry g = site_geometry(site_fps[i]);
