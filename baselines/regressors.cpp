@@ -88,14 +88,7 @@ class BertRegressor : public Regressor {
   }
   torch::Tensor predict(const ModelBatch& b) override {
     auto hidden = bert->forward(b.token_ids, b.token_mask).last_hidden_state;
-    torch::Tensor h;
-    if (mean_pooling) {
-      auto w = b.token_mask.to(hidden.dtype()).unsqueeze(-1);
-      h = (hidden * w).sum(1) / w.sum(1).clamp_min(1.0);
-    } else {
-      h = hidden.select(1, 0);
-    }
-    return head(h).squeeze(-1);
+    return head(mean_pooling ? models::masked_mean(hidden, b.token_mask) : hidden.select(1, 0)).squeeze(-1);
   }
   bool mean_pooling = false;
   std::vector<torch::Tensor> text_parameters() override { return trainable(bert); }

@@ -101,6 +101,13 @@ struct BertForMaskedLMImpl : torch::nn::Module {
 };
 TORCH_MODULE(BertForMaskedLM);
 
+// Mean of the hidden states over the real tokens (mask 1), [B, L, H] -> [B, H]: the text vector
+// of an MLM-only encoder, whose [CLS] is never trained.
+inline torch::Tensor masked_mean(const torch::Tensor& hidden, const torch::Tensor& mask) {
+  auto w = mask.to(hidden.dtype()).unsqueeze(-1);
+  return (hidden * w).sum(1) / w.sum(1).clamp_min(1.0);
+}
+
 // HF's _init_weights: normal(0, initializer_range) for Linear and Embedding weights, zero bias
 // (padding row zero), LayerNorm 1/0. LoRA tensors keep their own init.
 void init_bert_weights(torch::nn::Module& m, double std);

@@ -35,12 +35,13 @@ TextRegressionResult finetune_text_regression(const std::vector<std::vector<std:
   if (opt.freeze_encoder)
     for (auto& p : bert->parameters()) p.set_requires_grad(false);
   if (opt.lora) models::set_text_encoder_mode(bert, "lora", 8, 8.0, 0.0, {"query", "value"});
+  const double encoder_lr = opt.lora ? opt.lr_lora : opt.lr_encoder;
   std::vector<torch::Tensor> encoder_params;
   for (auto& p : bert->parameters())
     if (p.requires_grad()) encoder_params.push_back(p);
   std::vector<torch::optim::OptimizerParamGroup> groups;
   groups.emplace_back(encoder_params, std::make_unique<torch::optim::AdamWOptions>(
-                                          torch::optim::AdamWOptions(opt.lora ? opt.lr_lora : opt.lr_encoder)
+                                          torch::optim::AdamWOptions(encoder_lr)
                                               .weight_decay(opt.weight_decay)));
   groups.emplace_back(head->parameters(), std::make_unique<torch::optim::AdamWOptions>(
                                               torch::optim::AdamWOptions(opt.lr_head).weight_decay(0.0)));
@@ -61,9 +62,7 @@ TextRegressionResult finetune_text_regression(const std::vector<std::vector<std:
                           torch::from_blob(m.data(), shape, torch::kLong).clone());
   };
   auto pool = [&](const torch::Tensor& hidden, const torch::Tensor& m) {
-    if (!opt.mean_pooling) return hidden.select(1, 0);
-    auto w = m.to(hidden.dtype()).unsqueeze(-1);
-    return (hidden * w).sum(1) / w.sum(1).clamp_min(1.0);
+    return opt.mean_pooling ? models::masked_mean(hidden, m) : hidden.select(1, 0);
   };
   auto predict = [&](const std::vector<std::size_t>& idx) {
     torch::NoGradGuard g;
@@ -102,7 +101,6 @@ TextRegressionResult finetune_text_regression(const std::vector<std::vector<std:
       auto y = torch::from_blob(yv.data(), {static_cast<int64_t>(yv.size())}, torch::kFloat).clone();
       for (auto& g : optimizer.param_groups()) {
         auto& o = static_cast<torch::optim::AdamWOptions&>(g.options());
-        const double encoder_lr = opt.lora ? opt.lr_lora : opt.lr_encoder;
         o.lr((&g == &optimizer.param_groups()[0] ? encoder_lr : opt.lr_head) * sched.factor(step));
       }
       optimizer.zero_grad();
