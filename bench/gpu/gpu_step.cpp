@@ -7,14 +7,11 @@
 #include <chrono>
 #include <cstdio>
 
+#include "models/autocast.hpp"
 #include "models/bert.hpp"
 #include "models/cogn.hpp"
 #include "models/foreach_adamw.hpp"
 #include "models/fusion.hpp"
-
-#if TORCH_VERSION_MAJOR >= 2
-#include <ATen/autocast_mode.h>
-#endif
 
 using namespace cast::models;
 
@@ -73,23 +70,15 @@ int main(int argc, char** argv) {
 
   for (int mode = 0; mode < 2; ++mode) {
     const bool bf16 = mode == 1;
-#if TORCH_VERSION_MAJOR >= 2
-#if TORCH_VERSION_MAJOR > 2 || TORCH_VERSION_MINOR >= 4
-    at::autocast::set_autocast_enabled(at::kCUDA, bf16);
-    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
-#else
-    at::autocast::set_enabled(bf16);
-    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-#endif
-#endif
-    auto step = [&] {
+    auto step = [&] {  // the trainer's step: forward and loss under autocast, backward outside
       opt.zero_grad();
-      auto loss = torch::l1_loss(model->forward(g, ids, mask).to(torch::kFloat), y);
+      torch::Tensor loss;
+      {
+        AutocastGuard autocast(bf16 && dev.is_cuda());
+        loss = torch::l1_loss(model->forward(g, ids, mask).to(torch::kFloat), y);
+      }
       loss.backward();
       opt.step();
-#if TORCH_VERSION_MAJOR >= 2
-      at::autocast::clear_cache();
-#endif
     };
     for (int i = 0; i < 5; ++i) step();
     if (dev.is_cuda()) torch::cuda::synchronize();

@@ -1,9 +1,5 @@
 #include "train/trainer.hpp"
 
-#if TORCH_VERSION_MAJOR >= 2
-#include <ATen/autocast_mode.h>
-#endif
-
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,43 +15,11 @@
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "common/progress.hpp"
+#include "models/autocast.hpp"
 #include "train/graph_batch.hpp"
 #include "train/schedule.hpp"
 
 namespace cast {
-
-namespace {
-// bf16 autocast for CUDA training steps (LibTorch >= 2; Debian's 1.13 is CPU-only here). The
-// same calls as bench/gpu/gpu_step.cpp, which is timed on the GPU machine.
-struct AutocastGuard {
-  bool on = false;
-  explicit AutocastGuard(bool enable) : on(enable) {
-#if TORCH_VERSION_MAJOR >= 2
-    if (!on) return;
-#if TORCH_VERSION_MAJOR > 2 || TORCH_VERSION_MINOR >= 4
-    at::autocast::set_autocast_enabled(at::kCUDA, true);
-    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
-#else
-    at::autocast::set_enabled(true);
-    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-#endif
-#else
-    on = false;
-#endif
-  }
-  ~AutocastGuard() {
-#if TORCH_VERSION_MAJOR >= 2
-    if (!on) return;
-#if TORCH_VERSION_MAJOR > 2 || TORCH_VERSION_MINOR >= 4
-    at::autocast::set_autocast_enabled(at::kCUDA, false);
-#else
-    at::autocast::set_enabled(false);
-#endif
-    at::autocast::clear_cache();
-#endif
-  }
-};
-}  // namespace
 
 std::vector<std::vector<std::size_t>> make_batches(const Dataset& d, const std::vector<std::size_t>& order,
                                                    const TrainConfig& c) {
@@ -327,7 +291,7 @@ TrainResult train_model(const Dataset& d, const TrainConfig& c, const std::funct
       optimizer.zero_grad();
       torch::Tensor loss;
       {
-        AutocastGuard autocast(c.bf16 && device.is_cuda());
+        models::AutocastGuard autocast(c.bf16 && device.is_cuda());
         loss = torch::l1_loss(model->predict(b).to(torch::kFloat), b.targets);
       }
       const double lv = loss.item<double>();
