@@ -140,6 +140,7 @@ TEST_CASE("MLM pretraining lowers the loss, and resuming equals running straight
   cast::MlmOptions o;
   o.model.hidden_size = 32; o.model.num_hidden_layers = 1; o.model.num_attention_heads = 2; o.model.intermediate_size = 64;
   o.model.hidden_dropout_prob = 0; o.model.attention_probs_dropout_prob = 0;
+  o.model.max_position_embeddings = 16;
   o.max_length = 16; o.batch_size = 8; o.epochs = 30; o.lr = 3e-3; o.warmup_steps = 10; o.progress = false;
   const std::string a = "/tmp/cast-test-mlm-a-" + std::to_string(::getpid());
   const std::string b = "/tmp/cast-test-mlm-b-" + std::to_string(::getpid());
@@ -156,5 +157,30 @@ TEST_CASE("MLM pretraining lowers the loss, and resuming equals running straight
   auto resumed = cast::pretrain_mlm(train, val, vocab, [&] { auto x = o; x.out_dir = b; return x; }());
   REQUIRE(resumed.size() == 30);
   CHECK(resumed.back().val_loss == Approx(straight.back().val_loss).epsilon(1e-5));
-  std::system(("rm -rf " + a + " " + b).c_str());
+
+  // Continued pretraining from `a` with twice the positions: at learning rate 0 the model is
+  // the checkpoint's, so it scores the same held-out loss, and positions 16..31 repeat 0..15.
+  auto o4 = o;
+  o4.init_dir = a;
+  o4.out_dir = "/tmp/cast-test-mlm-c-" + std::to_string(::getpid());
+  o4.model.max_position_embeddings = 32;
+  o4.max_length = 32;
+  o4.epochs = 1;
+  o4.lr = 0;
+  auto cont = cast::pretrain_mlm(train, val, vocab, o4);
+  REQUIRE(cont.size() == 1);
+  CHECK(cont[0].val_loss == Approx(straight.back().val_loss).epsilon(1e-5));
+  auto src = cast::models::load_safetensors(a + "/model.safetensors");
+  auto ext = cast::models::load_safetensors(o4.out_dir + "/model.safetensors");
+  const std::string pe = "bert.embeddings.position_embeddings.weight";
+  REQUIRE(src.count(pe) == 1);
+  REQUIRE(ext.at(pe).size(0) == 32);
+  CHECK(torch::equal(ext.at(pe).slice(0, 0, 16), src.at(pe)));
+  CHECK(torch::equal(ext.at(pe).slice(0, 16, 32), src.at(pe)));
+  auto too_short = o4;
+  too_short.model.max_position_embeddings = 8;
+  too_short.max_length = 8;
+  too_short.out_dir.clear();
+  CHECK_THROWS_WITH(cast::pretrain_mlm(train, val, vocab, too_short), Catch::Contains("more than the 8 asked for"));
+  std::system(("rm -rf " + a + " " + b + " " + o4.out_dir).c_str());
 }

@@ -88,7 +88,7 @@ std::vector<CorpusText> read_corpus(const std::vector<std::string>& files, std::
 
 struct PretrainArgs {
   std::vector<std::string> corpus;
-  std::string vocab, out, profile = "demo";
+  std::string vocab, out, profile = "demo", init;
   std::size_t vocab_size = 0, limit = 0, max_length = 0, batch = 0;
   int epochs = 0;
   double lr = 0;
@@ -145,6 +145,9 @@ void register_lm(CLI::App& app, Action& action) {
   pre->add_option("--profile", pa->profile, "demo | small | paper-sized model (layers, width, length, epochs)")
       ->check(CLI::IsMember({"demo", "small", "paper"}))->capture_default_str();
   pre->add_option("--vocab", pa->vocab, "Use this vocab.txt instead of training one on the corpus");
+  pre->add_option("--init", pa->init,
+                  "Continue pretraining this BERT directory (its architecture and vocabulary; "
+                  "positions beyond its own are initialised by tiling its learned ones)");
   pre->add_option("--vocab-size", pa->vocab_size, "WordPiece vocabulary size to train (profile default)");
   pre->add_option("--epochs", pa->epochs, "Epochs (profile default)");
   pre->add_option("--max-length", pa->max_length, "Tokens per text (profile default)");
@@ -166,6 +169,15 @@ void register_lm(CLI::App& app, Action& action) {
       } else {
         o.max_length = 512; o.epochs = 10; o.batch_size = 32; vocab_size = 30000;
       }
+      if (!pa->init.empty()) {
+        // Domain-adaptive pretraining: the architecture and vocabulary are the checkpoint's.
+        const std::string cfg_path = pa->init + "/config.json";
+        if (!file_exists(cfg_path)) fail(pa->init + ": no config.json (--init wants a Hugging Face BERT directory)");
+        o.model = models::BertConfig::from_json(read_file(cfg_path), cfg_path);
+        if (!file_exists(pa->init + "/vocab.txt")) fail(pa->init + ": no vocab.txt to continue pretraining with");
+        if (!pa->vocab.empty()) fail("--init takes the checkpoint's vocabulary; leave out --vocab");
+        o.init_dir = pa->init;
+      }
       if (pa->vocab_size) vocab_size = pa->vocab_size;
       if (pa->epochs) o.epochs = pa->epochs;
       if (pa->max_length) o.max_length = pa->max_length;
@@ -174,7 +186,8 @@ void register_lm(CLI::App& app, Action& action) {
       o.seed = pa->seed;
       o.out_dir = pa->out;
       o.progress = !pa->quiet;
-      o.model.max_position_embeddings = static_cast<int64_t>(std::max<std::size_t>(o.max_length, 128));
+      o.model.max_position_embeddings = std::max<int64_t>(
+          pa->init.empty() ? 128 : o.model.max_position_embeddings, static_cast<int64_t>(o.max_length));
       std::size_t skipped = 0;
       auto corpus = read_corpus(pa->corpus, pa->limit, skipped);
       auto normalizer = text::TextNormalizer::builtin();
@@ -189,7 +202,8 @@ void register_lm(CLI::App& app, Action& action) {
       if (train_texts.empty() || val_texts.empty()) fail("the corpus needs texts in both the train and validation splits");
       std::vector<std::string> tokens;
       const std::string existing_vocab = pa->out + "/vocab.txt";
-      if (!pa->vocab.empty()) tokens = text::Vocab::from_file(pa->vocab).tokens();
+      if (!pa->init.empty()) tokens = text::Vocab::from_file(pa->init + "/vocab.txt").tokens();
+      else if (!pa->vocab.empty()) tokens = text::Vocab::from_file(pa->vocab).tokens();
       else if (file_exists(existing_vocab) && file_exists(pa->out + "/trainer_state.json"))
         tokens = text::Vocab::from_file(existing_vocab).tokens();  // resuming: keep the vocabulary
       else {

@@ -76,6 +76,30 @@ std::pair<torch::Tensor, std::pair<int64_t, int64_t>> mlm_loss(models::BertForMa
 
 void write_text(const std::string& path, const std::string& text) { write_file_atomic(path, text); }
 
+// Loads the weights of `dir` into `model`, tiling its position embeddings when the model has
+// more positions than the checkpoint (rows p >= n copy row p mod n).
+void load_init_weights(models::BertForMaskedLM& model, const std::string& dir) {
+  const std::string path = dir + "/model.safetensors";
+  auto tensors = models::load_safetensors(path);
+  const int64_t want = model->bert->config.max_position_embeddings;
+  for (auto& kv : tensors) {
+    const std::string suffix = "position_embeddings.weight";
+    const std::string& k = kv.first;
+    if (k.size() < suffix.size() || k.compare(k.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+    const int64_t have = kv.second.size(0);
+    if (have > want)
+      throw std::runtime_error(path + ": the checkpoint has " + std::to_string(have) +
+                               " positions, more than the " + std::to_string(want) + " asked for");
+    if (have < want) {
+      auto idx = torch::arange(want, torch::kLong).remainder(have);
+      kv.second = kv.second.index_select(0, idx).contiguous();
+      std::fprintf(stderr, "%s: position embeddings extended from %lld to %lld by tiling\n", dir.c_str(),
+                   static_cast<long long>(have), static_cast<long long>(want));
+    }
+  }
+  models::load_bert_state(*model, tensors, path, true);
+}
+
 }  // namespace
 
 std::vector<MlmEpoch> pretrain_mlm(const std::vector<std::vector<std::int32_t>>& train,
@@ -88,6 +112,9 @@ std::vector<MlmEpoch> pretrain_mlm(const std::vector<std::vector<std::int32_t>>&
   torch::manual_seed(opt.seed);
   models::BertForMaskedLM model(cfg);
   models::init_bert_weights(*model, cfg.initializer_range);
+  const std::string state_path = opt.out_dir + "/trainer_state.json";
+  const bool resuming = !opt.out_dir.empty() && file_exists(state_path);
+  if (!opt.init_dir.empty() && !resuming) load_init_weights(model, opt.init_dir);
   int64_t mask_id = -1;
   for (std::size_t i = 0; i < vocab_tokens.size(); ++i)
     if (vocab_tokens[i] == "[MASK]") mask_id = static_cast<int64_t>(i);
@@ -107,8 +134,7 @@ std::vector<MlmEpoch> pretrain_mlm(const std::vector<std::vector<std::int32_t>>&
   std::vector<MlmEpoch> history;
   int start_epoch = 0;
   std::int64_t step = 0;
-  const std::string state_path = opt.out_dir + "/trainer_state.json";
-  if (!opt.out_dir.empty() && file_exists(state_path)) {
+  if (resuming) {
     auto st = nlohmann::json::parse(read_file(state_path));
     start_epoch = st.at("epoch").get<int>();
     step = st.at("step").get<std::int64_t>();

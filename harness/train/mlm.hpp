@@ -25,6 +25,10 @@ struct MlmOptions {
   double mask_prob = 0.15;
   std::uint64_t seed = 0;
   std::string out_dir;             // checkpoint directory (written each epoch; resumed from)
+  // Continue pretraining from this Hugging Face BERT directory (its weights; `model` must be its
+  // config with max_position_embeddings possibly raised). Position embeddings beyond the
+  // checkpoint's are initialised by tiling its learned ones (Longformer's recipe).
+  std::string init_dir;
   bool progress = true;
   int stop_after_epoch = 0;        // > 0: return after this epoch (as if interrupted)
 };
