@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 
 #include "models/bert.hpp"
@@ -124,6 +125,42 @@ TEST_CASE("MLM masking: 15% of regular tokens, 80/10/10, specials never chosen")
   CHECK(chosen / double(regular) == Approx(0.15).margin(0.005));
   CHECK(masked / double(chosen) == Approx(0.8).margin(0.01));
   CHECK(kept / double(chosen) == Approx(0.1 + 0.1 / 95).margin(0.01));  // 10% kept + random hits of itself
+}
+
+TEST_CASE("MLM masking with a Hugging Face vocabulary: [CLS], [SEP], [MASK], [unusedN] stay put") {
+  // bert-base-uncased's layout: [PAD] 0, [unused0..98] 1-99, [UNK] 100, [CLS] 101, [SEP] 102, [MASK] 103.
+  std::vector<std::string> vocab = {"[PAD]"};
+  for (int i = 0; i < 99; ++i) vocab.push_back("[unused" + std::to_string(i) + "]");
+  for (const char* t : {"[UNK]", "[CLS]", "[SEP]", "[MASK]"}) vocab.push_back(t);
+  for (int i = 0; i < 50; ++i) vocab.push_back("w" + std::to_string(i));
+  vocab.push_back("[");  // a bracket alone is an ordinary token
+  const auto special = cast::special_tokens(vocab);
+  REQUIRE(std::count(special.begin(), special.end(), 1) == 104);
+  CHECK(special[154] == 0);
+  std::mt19937_64 rng(3);
+  std::size_t chosen = 0, random_drawn = 0;
+  for (int rep = 0; rep < 300; ++rep) {
+    std::vector<std::int64_t> ids = {101};
+    for (int i = 0; i < 60; ++i) ids.push_back(i % 3 == 0 ? 102 : 104 + (i % 51));
+    ids.push_back(102);
+    std::vector<std::int64_t> orig = ids, labels;
+    cast::mask_tokens(ids, labels, static_cast<std::int64_t>(vocab.size()), 103, 5, 0.15, rng, &special);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (orig[i] < 104) {
+        CHECK(labels[i] == -100);  // a special is never a target
+        CHECK(ids[i] == orig[i]);
+        continue;
+      }
+      if (labels[i] == -100) continue;
+      ++chosen;
+      if (ids[i] != 103 && ids[i] != orig[i]) {
+        ++random_drawn;
+        CHECK(ids[i] >= 104);  // the random replacement is a regular token
+      }
+    }
+  }
+  CHECK(chosen > 500);
+  CHECK(random_drawn > 20);
 }
 
 TEST_CASE("MLM pretraining lowers the loss, and resuming equals running straight through") {

@@ -16,18 +16,37 @@
 namespace cast {
 
 void mask_tokens(std::vector<std::int64_t>& ids, std::vector<std::int64_t>& labels, std::int64_t vocab_size,
-                 std::int64_t mask_id, std::int64_t first_regular_id, double prob, std::mt19937_64& rng) {
+                 std::int64_t mask_id, std::int64_t first_regular_id, double prob, std::mt19937_64& rng,
+                 const std::vector<char>* special) {
   std::uniform_real_distribution<double> u(0.0, 1.0);
   std::uniform_int_distribution<std::int64_t> random_token(first_regular_id, vocab_size - 1);
+  auto is_special = [&](std::int64_t id) {
+    return id < first_regular_id ||
+           (special && id < static_cast<std::int64_t>(special->size()) && (*special)[static_cast<std::size_t>(id)]);
+  };
   labels.assign(ids.size(), -100);
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (ids[i] < first_regular_id) continue;  // [PAD] [UNK] [CLS] [SEP] [MASK]
+    if (is_special(ids[i])) continue;  // [PAD] [UNK] [CLS] [SEP] [MASK] (and [unusedN])
     if (u(rng) >= prob) continue;
     labels[i] = ids[i];
     const double r = u(rng);
-    if (r < 0.8) ids[i] = mask_id;
-    else if (r < 0.9) ids[i] = random_token(rng);
+    if (r < 0.8) {
+      ids[i] = mask_id;
+    } else if (r < 0.9) {
+      std::int64_t t = random_token(rng);
+      for (int tries = 0; is_special(t) && tries < 1000; ++tries) t = random_token(rng);
+      if (!is_special(t)) ids[i] = t;
+    }
   }
+}
+
+std::vector<char> special_tokens(const std::vector<std::string>& vocab) {
+  std::vector<char> out(vocab.size(), 0);
+  for (std::size_t i = 0; i < vocab.size(); ++i) {
+    const std::string& t = vocab[i];
+    out[i] = t.size() >= 3 && t.front() == '[' && t.back() == ']';
+  }
+  return out;
 }
 
 namespace {
@@ -38,7 +57,7 @@ struct MlmBatch {
 
 MlmBatch make_batch(const std::vector<std::vector<std::int32_t>>& texts, const std::vector<std::size_t>& idx,
                     std::size_t begin, std::size_t end, std::size_t max_length, std::int64_t vocab_size,
-                    std::int64_t mask_id, double prob, std::mt19937_64& rng) {
+                    std::int64_t mask_id, double prob, std::mt19937_64& rng, const std::vector<char>& special) {
   std::size_t cols = 0;
   for (std::size_t k = begin; k < end; ++k) cols = std::max(cols, std::min(texts[idx[k]].size(), max_length));
   const std::size_t rows = end - begin;
@@ -48,7 +67,7 @@ MlmBatch make_batch(const std::vector<std::vector<std::int32_t>>& texts, const s
     std::vector<std::int64_t> row(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(std::min(t.size(), cols)));
     if (t.size() > cols) row.back() = t.back();  // keep [SEP] at the end of a truncated text
     std::vector<std::int64_t> lab;
-    mask_tokens(row, lab, vocab_size, mask_id, 5, prob, rng);
+    mask_tokens(row, lab, vocab_size, mask_id, 5, prob, rng, &special);
     for (std::size_t c = 0; c < row.size(); ++c) {
       ids[r * cols + c] = row[c];
       mask[r * cols + c] = 1;
@@ -115,6 +134,7 @@ std::vector<MlmEpoch> pretrain_mlm(const std::vector<std::vector<std::int32_t>>&
   const std::string state_path = opt.out_dir + "/trainer_state.json";
   const bool resuming = !opt.out_dir.empty() && file_exists(state_path);
   if (!opt.init_dir.empty() && !resuming) load_init_weights(model, opt.init_dir);
+  const std::vector<char> special = special_tokens(vocab_tokens);
   int64_t mask_id = -1;
   for (std::size_t i = 0; i < vocab_tokens.size(); ++i)
     if (vocab_tokens[i] == "[MASK]") mask_id = static_cast<int64_t>(i);
@@ -162,7 +182,7 @@ std::vector<MlmEpoch> pretrain_mlm(const std::vector<std::vector<std::int32_t>>&
                   steps_per_epoch, opt.progress);
     for (std::size_t b = 0; b < train.size(); b += opt.batch_size) {
       auto batch = make_batch(train, order, b, std::min(train.size(), b + opt.batch_size), opt.max_length,
-                              cfg.vocab_size, mask_id, opt.mask_prob, rng);
+                              cfg.vocab_size, mask_id, opt.mask_prob, rng, special);
       const double f = sched.factor(step);
       for (auto& g : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(opt.lr * f);
       optimizer.zero_grad();
@@ -191,7 +211,7 @@ std::vector<MlmEpoch> pretrain_mlm(const std::vector<std::vector<std::int32_t>>&
     int64_t correct = 0, total = 0;
     for (std::size_t b = 0; b < val.size(); b += opt.batch_size) {
       auto batch = make_batch(val, vorder, b, std::min(val.size(), b + opt.batch_size), opt.max_length,
-                              cfg.vocab_size, mask_id, opt.mask_prob, vrng);
+                              cfg.vocab_size, mask_id, opt.mask_prob, vrng, special);
       auto [loss, acc] = mlm_loss(model, batch);
       vloss += loss.item<double>() * static_cast<double>(acc.second);
       correct += acc.first;
