@@ -58,5 +58,22 @@ sys.exit(0 if ref==out else 1)"
 else
   echo "skip lm tokenize checks: $F not found"
 fi
+# Continued pretraining (--init): architecture and vocabulary come from the checkpoint, positions
+# beyond its own are tiled; a directory without a checkpoint is named.
+lmdir=$(mktemp -d)
+for i in $(seq 1 120); do
+  el=$(( i % 4 )); els=(Na K Rb Cs)
+  echo "{\"material_id\": \"t-$i\", \"description\": \"${els[$el]}Cl crystallizes in the cubic space group. ${els[$el]} is bonded to six equivalent Cl atoms to form edge-sharing octahedra. All ${els[$el]}-Cl bond lengths are 2.$i A.\"}"
+done > "$lmdir/corpus.jsonl"
+"$cast" lm pretrain --corpus "$lmdir/corpus.jsonl" --out "$lmdir/a" --epochs 1 --vocab-size 200 -q > "$lmdir/a.log" 2>&1
+check "lm pretrain writes a checkpoint" test -f "$lmdir/a/model.safetensors"
+err=$("$cast" lm pretrain --init "$lmdir/a" --corpus "$lmdir/corpus.jsonl" --out "$lmdir/b" --epochs 1 --max-length 256 -q 2>&1 >/dev/null)
+check "lm pretrain --init extends positions" grep -q "position embeddings extended from 128 to 256" <<<"$err"
+check "lm pretrain --init keeps the vocabulary" cmp -s "$lmdir/a/vocab.txt" "$lmdir/b/vocab.txt"
+check "lm pretrain --init config" grep -q '"max_position_embeddings": *256' "$lmdir/b/config.json"
+err=$("$cast" lm pretrain --init "$lmdir/none" --corpus "$lmdir/corpus.jsonl" --out "$lmdir/c" 2>&1); rc=$?
+check "lm pretrain --init names a missing checkpoint" grep -q "$lmdir/none: no config.json" <<<"$err"
+check "lm pretrain --init missing exit 1" test $rc -ne 0
+rm -rf "$lmdir"
 echo "$fails failures"
 exit $((fails > 0))
