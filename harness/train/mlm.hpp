@@ -38,13 +38,14 @@ struct MlmEpoch {
   double train_loss, val_loss, val_accuracy, seconds;
 };
 
+// 1 for the vocabulary's bracketed specials ([PAD], [CLS], [MASK], [unused0], ...).
+std::vector<char> special_tokens(const std::vector<std::string>& vocab);
+
 // Chooses MLM targets in place: labels[i] = original id where a prediction is asked, else
 // -100; ids[i] becomes [MASK] (80%), a random non-special token (10%) or stays (10%).
 // Specials (ids < first_regular_id, and ids marked in `special` when given: a Hugging Face
 // vocabulary keeps [CLS], [SEP], [MASK] and [unusedN] above 5) are never chosen nor drawn as the
 // random token. Deterministic for a given rng state.
-// 1 for the vocabulary's bracketed specials ([PAD], [CLS], [MASK], [unused0], ...).
-std::vector<char> special_tokens(const std::vector<std::string>& vocab);
 void mask_tokens(std::vector<std::int64_t>& ids, std::vector<std::int64_t>& labels, std::int64_t vocab_size,
                  std::int64_t mask_id, std::int64_t first_regular_id, double prob, std::mt19937_64& rng,
                  const std::vector<char>* special = nullptr);
