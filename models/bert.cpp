@@ -308,13 +308,16 @@ std::map<std::string, torch::Tensor> lora_state_peft(torch::nn::Module& model) {
   return out;
 }
 
-BertForMaskedLM load_bert_checkpoint(const std::string& dir) {
+BertConfig load_bert_config(const std::string& dir) {
   std::ifstream cf(dir + "/config.json");
   if (!cf) throw std::runtime_error(dir + ": no config.json (expected a Hugging Face BERT checkpoint directory)");
   std::stringstream ss;
   ss << cf.rdbuf();
-  BertConfig c = BertConfig::from_json(ss.str(), dir + "/config.json");
-  BertForMaskedLM m(c);
+  return BertConfig::from_json(ss.str(), dir + "/config.json");
+}
+
+BertForMaskedLM load_bert_checkpoint(const std::string& dir) {
+  BertForMaskedLM m(load_bert_config(dir));
   const std::string weights = dir + "/model.safetensors";
   std::ifstream probe(weights);
   if (!probe)

@@ -133,6 +133,8 @@ std::map<std::string, torch::Tensor> lora_state_peft(torch::nn::Module& model);
 // A Hugging Face checkpoint directory: config.json + model.safetensors (+ vocab.txt, copied by
 // the caller).
 BertForMaskedLM load_bert_checkpoint(const std::string& dir);
+// Only its config.json (an error naming the directory when there is none).
+BertConfig load_bert_config(const std::string& dir);
 void save_bert_checkpoint(BertForMaskedLM& model, const std::string& dir);
 
 }  // namespace cast::models

@@ -171,9 +171,7 @@ void register_lm(CLI::App& app, Action& action) {
       }
       if (!pa->init.empty()) {
         // Domain-adaptive pretraining: the architecture and vocabulary are the checkpoint's.
-        const std::string cfg_path = pa->init + "/config.json";
-        if (!file_exists(cfg_path)) fail(pa->init + ": no config.json (--init wants a Hugging Face BERT directory)");
-        o.model = models::BertConfig::from_json(read_file(cfg_path), cfg_path);
+        o.model = models::load_bert_config(pa->init);
         if (!file_exists(pa->init + "/vocab.txt")) fail(pa->init + ": no vocab.txt to continue pretraining with");
         if (!pa->vocab.empty()) fail("--init takes the checkpoint's vocabulary; leave out --vocab");
         o.init_dir = pa->init;
