@@ -53,9 +53,10 @@ TEST_CASE("bad input gets a message naming the file and entry") {
     CHECK(s.has_partial_occupancy());
     CHECK(s.size() == 8);  // 4 mixed Na/K sites + 4 Cl
   }
-  SECTION("overlapping atoms and zero volume are reported by structure_problem") {
+  SECTION("overlapping atoms are reported by structure_problem; a zero volume by the reader") {
     CHECK_THAT(structure_problem(read_structure(fixture("bad/POSCAR-overlap"))), Contains("overlapping atoms"));
-    CHECK_THAT(structure_problem(read_structure(fixture("bad/POSCAR-zero-volume"))), Contains("zero cell volume"));
+    CHECK_THROWS_WITH(read_structure(fixture("bad/POSCAR-zero-volume")),
+                      Contains("POSCAR-zero-volume") && Contains("zero cell volume"));
   }
   SECTION("a missing file") {
     CHECK_THROWS_WITH(read_entries("/nonexistent/x.cif"), Contains("/nonexistent/x.cif"));

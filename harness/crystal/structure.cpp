@@ -7,7 +7,9 @@
 #include <numeric>
 
 #include "crystal/elements.hpp"
+#include "common/error.hpp"
 #include "crystal/neighbors.hpp"
+#include "crystal/symmetry.hpp"
 
 namespace cast {
 
@@ -98,7 +100,9 @@ namespace {
 // pymatgen.util.string.formula_double_format (ignore_ones=True, tol=1e-8).
 std::string format_amount(double x) {
   if (x == 1.0) return "";
-  if (std::fabs(x - std::trunc(x)) < 1e-8) return std::to_string(static_cast<long long>(x));
+  // Amounts past 1e15 cannot come from a usable structure (structure_invalid bounds the sites
+  // and occupancies); printed as doubles they at least never overflow a long long.
+  if (std::fabs(x - std::trunc(x)) < 1e-8 && std::fabs(x) < 1e15) return std::to_string(static_cast<long long>(x));
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.8g", std::round(x * 1e8) / 1e8);
   return buf;
@@ -120,7 +124,7 @@ std::string reduce(std::vector<std::pair<int, double>> amounts, bool iupac = fal
                 amounts.end());
   long long factor = 1;
   bool all_int = std::all_of(amounts.begin(), amounts.end(),
-                             [](const auto& a) { return std::trunc(a.second) == a.second; });
+                             [](const auto& a) { return std::trunc(a.second) == a.second && std::fabs(a.second) < 1e15; });
   if (all_int && !amounts.empty()) {
     long long g = 0;
     for (const auto& a : amounts) g = std::gcd(g, static_cast<long long>(std::llabs(static_cast<long long>(a.second))));
@@ -134,8 +138,8 @@ std::string reduce(std::vector<std::pair<int, double>> amounts, bool iupac = fal
         {amounts[n - 2].first, amounts[n - 2].second / factor},
         {amounts[n - 1].first, amounts[n - 1].second / factor}};
     long long pf = 1;
-    if (std::trunc(last2[0].second) == last2[0].second &&
-        std::trunc(last2[1].second) == last2[1].second)
+    if (std::trunc(last2[0].second) == last2[0].second && std::fabs(last2[0].second) < 1e15 &&
+        std::trunc(last2[1].second) == last2[1].second && std::fabs(last2[1].second) < 1e15)
       pf = std::gcd(static_cast<long long>(last2[0].second), static_cast<long long>(last2[1].second));
     if (pf != 1 && pf != 0) {
       std::string inner;
@@ -180,10 +184,95 @@ std::string iupac_formula(const Structure& s) {
   return reduce({amt.begin(), amt.end()}, true);
 }
 
-std::string structure_problem(const Structure& s, double min_distance) {
+const StructureLimits& default_structure_limits() {
+  static const StructureLimits lim;
+  return lim;
+}
+
+std::string structure_invalid(const Structure& s, const StructureLimits& lim) {
+  char buf[256];
   if (s.sites.empty()) return "no sites";
-  double v = s.lattice.volume();
-  if (!(std::fabs(v) > 1e-6)) return "zero cell volume (lattice vectors are linearly dependent)";
+  if (s.sites.size() > lim.max_sites) {
+    std::snprintf(buf, sizeof buf, "%zu sites, more than the limit of %zu; split or cut the structure", s.sites.size(),
+                  lim.max_sites);
+    return buf;
+  }
+  for (const auto& row : s.lattice.m)
+    for (double x : row)
+      if (!std::isfinite(x)) return "lattice vector component is not a finite number (NaN or infinite)";
+  const auto len = s.lattice.lengths();
+  for (int i = 0; i < 3; ++i) {
+    if (!(len[i] <= lim.max_length)) {
+      std::snprintf(buf, sizeof buf, "lattice vector %c is %.4g A long, over the limit of %.4g A; check the cell", "abc"[i],
+                    len[i], lim.max_length);
+      return buf;
+    }
+  }
+  const double v = s.lattice.volume();
+  const double per_site = std::fabs(v) / static_cast<double>(s.sites.size());
+  if (!std::isfinite(v) || !(per_site >= lim.min_volume_per_site)) {
+    std::snprintf(buf, sizeof buf,
+                  "zero cell volume (%.3g A^3, %.3g A^3 per site, under %.3g; lattice vectors are linearly dependent "
+                  "or the cell is nearly flat): check the cell",
+                  v, per_site, lim.min_volume_per_site);
+    return buf;
+  }
+  // The shortest lattice vector is basis-independent; the reduced basis finds it.
+  const ReducedLattice red = delaunay_reduced(s.lattice);
+  if (!red.ok) return "zero cell volume (the lattice cannot be reduced: vectors nearly coplanar); check the cell";
+  const auto rl = red.lattice.lengths();
+  const double shortest = std::min({rl[0], rl[1], rl[2]});
+  if (shortest < lim.min_lattice_vector) {
+    std::snprintf(buf, sizeof buf,
+                  "the lattice has a vector of %.3g A (every atom overlaps its own image, under %.2g A): check the cell",
+                  shortest, lim.min_lattice_vector);
+    return buf;
+  }
+  for (std::size_t i = 0; i < s.sites.size(); ++i) {
+    const Site& site = s.sites[i];
+    for (double x : site.frac)
+      if (!std::isfinite(x) || !(std::fabs(x) <= lim.max_abs_fractional)) {
+        std::snprintf(buf, sizeof buf, "site %zu%s%s: fractional coordinate %.6g is %s; write coordinates in [0, 1)",
+                      i + 1, site.label.empty() ? "" : " ", site.label.c_str(), x,
+                      std::isfinite(x) ? "out of range" : "not a finite number");
+        return buf;
+      }
+    if (site.Z < 1 || site.Z > kNumElements) {
+      std::snprintf(buf, sizeof buf, "site %zu: atomic number %d is not an element (1-%d)", i + 1, site.Z, kNumElements);
+      return buf;
+    }
+    double total = 0;
+    for (const auto& sp : site.species) {
+      if (sp.Z < 1 || sp.Z > kNumElements) {
+        std::snprintf(buf, sizeof buf, "site %zu: atomic number %d is not an element (1-%d)", i + 1, sp.Z, kNumElements);
+        return buf;
+      }
+      if (!(sp.occupancy > 0 && sp.occupancy <= 1.0 + 1e-3)) {
+        std::snprintf(buf, sizeof buf, "site %zu: occupancy %.6g outside (0, 1]", i + 1, sp.occupancy);
+        return buf;
+      }
+      if (sp.oxidation_state < -20 || sp.oxidation_state > 20) {
+        std::snprintf(buf, sizeof buf, "site %zu: oxidation state %d outside [-20, 20]", i + 1, sp.oxidation_state);
+        return buf;
+      }
+      total += sp.occupancy;
+    }
+    if (total > 1.0 + 1e-3) {
+      std::snprintf(buf, sizeof buf, "site %zu: occupancies sum to %.6g, more than 1", i + 1, total);
+      return buf;
+    }
+  }
+  return {};
+}
+
+void check_structure(const Structure& s, const std::string& where, const StructureLimits& lim) {
+  std::string why = structure_invalid(s, lim);
+  if (!why.empty()) fail(where, ": ", why);
+}
+
+std::string structure_problem(const Structure& s, double min_distance) {
+  std::string why = structure_invalid(s);
+  if (!why.empty()) return why;
   double d = shortest_distance(s);
   if (d < min_distance) {
     char buf[128];

@@ -66,8 +66,30 @@ std::string reduced_formula(const Structure& s);
 // the polyanion from electronegativities, the other elements in IUPAC order: "LiSn(PO3)4".
 std::string iupac_formula(const Structure& s);
 
+// What one structure may cost. Every reader refuses a structure beyond these (an error, never
+// an allocation), and so do the symmetry and neighbour searches: a typo such as a coordinate of
+// 1e10 or a POSCAR count of 1e10 must not turn into gigabytes or hours.
+struct StructureLimits {
+  std::size_t max_sites = 10000;       // sites per cell
+  double max_length = 1e4;             // Å, longest lattice vector
+  double min_lattice_vector = 0.5;     // Å, shortest vector of the reduced lattice
+  double min_volume_per_site = 0.5;    // Å^3: below, the cell is flat or the atoms overlap
+  double max_abs_fractional = 1e4;     // |fractional coordinate|
+};
+const StructureLimits& default_structure_limits();
+
+// Why a structure cannot be used at all: no sites, a non-finite or out-of-range number, a
+// zero/near-zero volume or flat cell, too many sites, an element outside H-Og, an occupancy
+// outside (0, 1]. Empty when usable. The text says what is wrong and what to do.
+// Cheap (no neighbour search): called at the Structure boundary by every reader and again by
+// analyze_symmetry and the neighbour search, so nothing non-finite reaches spglib.
+std::string structure_invalid(const Structure& s, const StructureLimits& lim = default_structure_limits());
+// Throws InputError "where: <structure_invalid>" when the structure is not usable.
+void check_structure(const Structure& s, const std::string& where,
+                     const StructureLimits& lim = default_structure_limits());
+
 // Problems that make a structure unusable for a graph; empty string when fine.
-// Checks zero/negative volume and overlapping atoms (< min_distance Å, periodic images too).
+// structure_invalid() first, then overlapping atoms (< min_distance Å, periodic images too).
 std::string structure_problem(const Structure& s, double min_distance = 0.5);
 
 }  // namespace cast

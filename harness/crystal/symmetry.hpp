@@ -31,7 +31,26 @@ struct SymmetryOptions {
   bool fast = false;
 };
 
+// Throws InputError when the structure is not usable at all (non-finite numbers, a degenerate
+// cell: structure_invalid()); nothing of that kind reaches spglib. Overlapping atoms (closer than
+// symprec) give found == false with the reason in `error`.
 SymmetryInfo analyze_symmetry(const Structure& s, const SymmetryOptions& opt = {});
+
+// The Delaunay-reduced basis of a lattice, by spglib's spg_delaunay_reduce: the same lattice
+// in a basis of short, nearly orthogonal vectors, so that searches over lattice vectors and
+// periodic images stay small however skewed the input basis is. rows(reduced) = P · rows(L)
+// with P integer and |det P| = 1. ok is false when spglib cannot reduce it (degenerate or
+// non-finite lattice); then lattice = L and P = identity.
+struct ReducedLattice {
+  Lattice lattice;
+  std::array<std::array<int, 3>, 3> P{{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}};
+  bool ok = false;
+  bool identity() const;
+};
+ReducedLattice delaunay_reduced(const Lattice& L);
+// The same structure in the reduced basis: same sites in the same order, fractional
+// coordinates in the new basis, wrapped into [0, 1).
+Structure in_reduced_basis(const Structure& s, const ReducedLattice& r);
 
 // A space-group operation in the input cell's fractional coordinates: x' = rot x + trans.
 struct SymmetryOperation {
