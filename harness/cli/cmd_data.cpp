@@ -182,7 +182,16 @@ void register_data(CLI::App& app, Action& action) {
       for (const auto& file : va->files) {
         ReadOptions ro;
         ro.progress = true;
-        auto entries = read_entries(file, ro);
+        std::vector<Entry> entries;
+        // A file that cannot be read at all is one bad entry; the next file is still checked.
+        try {
+          entries = read_entries(file, ro);
+        } catch (const std::exception& err) {
+          ++total;
+          ++bad;
+          std::printf("BAD      %s\n", err.what());
+          continue;
+        }
         for (const auto& e : entries) {
           ++total;
           if (!e.ok) { ++bad; std::printf("BAD      %s\n", e.error.c_str()); continue; }
@@ -191,7 +200,12 @@ void register_data(CLI::App& app, Action& action) {
             std::printf("BAD      %s: entry '%s': partial occupancy (disordered sites)\n", e.where.c_str(), e.id.c_str());
             continue;
           }
-          std::string p = structure_problem(e.structure, va->min_distance);
+          std::string p;
+          try {
+            p = structure_problem(e.structure, va->min_distance);
+          } catch (const std::exception& err) {  // a neighbour search over its work bound
+            p = err.what();
+          }
           if (!p.empty()) { ++bad; std::printf("BAD      %s: entry '%s': %s\n", e.where.c_str(), e.id.c_str(), p.c_str()); continue; }
           std::vector<std::string> notes;
           for (const auto& s : e.structure.sites)

@@ -72,9 +72,10 @@ void register_inspect(CLI::App& app, Action& action) {
       int bad = 0;
       for (const auto& file : args->files) {
         std::vector<Entry> entries;
+        // One bad file or entry is reported and skipped: the next file is still inspected.
         try {
           entries = read_entries(file, {});
-        } catch (const InputError& e) {
+        } catch (const std::exception& e) {
           std::fprintf(stderr, "ERROR: %s\n", e.what());
           ++bad;
           continue;
@@ -91,6 +92,9 @@ void register_inspect(CLI::App& app, Action& action) {
             else print_text(f);
           } catch (const InputError& err) {
             std::fprintf(stderr, "ERROR: %s\n", err.what());
+            ++bad;
+          } catch (const std::exception& err) {  // never expected: still no reason to stop the rest
+            std::fprintf(stderr, "ERROR: %s: %s\n", e.where.c_str(), err.what());
             ++bad;
           }
         }
