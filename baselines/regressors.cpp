@@ -22,6 +22,29 @@ const std::vector<std::string>& model_kinds() {
   return k;
 }
 bool model_uses_text(const std::string& k) { return k != "cogn" && k != "multimat"; }
+
+std::string model_summary(const std::string& k) {
+  if (k == "cogn") return "coGN structure encoder alone + linear head";
+  if (k == "bert") return "text encoder alone + linear head";
+  if (k == "crysmmnet-frozen") return "graph and text embeddings concatenated, text encoder frozen";
+  if (k == "crysmmnet-lora") return "graph and text embeddings concatenated, text encoder fine-tuned through LoRA";
+  if (k == "multimat") return "coGN after contrastive (CLIP) pretraining against text, fine-tuned alone; needs --init-from";
+  if (k == "cast-scratch") return "cross-attention fusion (node queries, token keys/values), no pretraining";
+  if (k == "cast") return "cross-attention fusion after masked node prediction (MNP) pretraining; needs --init-from";
+  return "?";
+}
+
+ModelDefaults model_defaults(const std::string& k, bool small_encoder) {
+  ModelDefaults d;
+  if (k == "bert" && small_encoder) {
+    d.text_mode = "full";
+    d.text_pooling = "mean";
+    d.lr_text = 1e-3;
+  }
+  if (k == "cast") d.pretraining = "mnp";
+  if (k == "multimat") d.pretraining = "contrastive";
+  return d;
+}
 bool model_uses_graph(const std::string& k) { return k != "bert"; }
 
 std::vector<torch::Tensor> Regressor::new_parameters() {

@@ -41,6 +41,19 @@ struct ModelConfig {
 };
 
 const std::vector<std::string>& model_kinds();
+// What each model is, in a line (for 'cast models').
+std::string model_summary(const std::string& kind);
+
+// Each model's working defaults: what 'cast train --model M' uses when the option is not given,
+// and what the Table 1 recipe relies on. `small_encoder`: the text encoder is the small domain
+// LM of the demo and small profiles (2 x 128), which BERT-only fine-tunes in full, mean-pooled,
+// at 1e-3 to learn at all (DEVIATIONS 18); MatSciBERT at paper size keeps the paper's [CLS].
+struct ModelDefaults {
+  std::string text_mode, text_pooling = "cls";
+  double lr_text = 0;                  // 0: the trainer's
+  std::string pretraining;             // "mnp" | "contrastive": the model is defined by it (needs --init-from)
+};
+ModelDefaults model_defaults(const std::string& kind, bool small_encoder);
 bool model_uses_text(const std::string& kind);
 bool model_uses_graph(const std::string& kind);
 

@@ -30,12 +30,14 @@ TEST_CASE("a run's epochs, predictions and recomputed metrics survive reopening"
   const std::string path = temp_db("store");
   {
     ResultsStore s(path);
-    RunKey k{"table1", "cogn", "log_kvrh", "demo", 1};
-    auto id = s.begin_run(k, "{}", "abc123", "torch 1.13", "cpu", "");
-    CHECK(s.begin_run(k, "{}", "abc123", "torch 1.13", "cpu", "") == id);  // same key, same run
+    RunKey k{"table1", "cogn", "log_kvrh", "demo", 1, "ds1", ""};
+    const RunMeta meta{"{}", "abc123", "torch 1.13", "cpu", "", "log_kvrh from x"};
+    auto id = s.begin_run(k, meta).id;
+    CHECK(s.begin_run(k, meta).id == id);  // same key, same run
     s.add_epoch(id, {1, 0.5, 0.2, 1e-3, 2.0});
     s.add_epoch(id, {2, 0.4, 0.1, 5e-4, 2.0});
-    s.finish_run(id, {{"test", "a", 1.0, 1.5}, {"test", "b", 2.0, 1.0}, {"val", "c", 0.0, 0.1}});
+    s.finish_run(id, {{"test", "a", 1.0, 1.5}, {"test", "b", 2.0, 1.0}, {"val", "c", 0.0, 0.1}},
+                 {{1, 0.5, 0.2, 1e-3, 2.0}, {2, 0.4, 0.1, 5e-4, 2.0}}, meta);
   }
   ResultsStore s(path);
   auto runs = s.runs();
@@ -49,8 +51,9 @@ TEST_CASE("a run's epochs, predictions and recomputed metrics survive reopening"
   CHECK(m["rmse"] == Approx(std::sqrt((0.25 + 1.0) / 2)));
   CHECK(m["n"] == 2);
   CHECK(s.predictions(runs[0].id, "test").size() == 2);
-  CHECK(s.find_run({"table1", "cogn", "log_kvrh", "demo", 1}).has_value());
-  CHECK_FALSE(s.find_run({"table1", "cogn", "log_kvrh", "demo", 2}).has_value());
+  CHECK(s.find_run({"table1", "cogn", "log_kvrh", "demo", 1, "ds1", ""}).has_value());
+  CHECK_FALSE(s.find_run({"table1", "cogn", "log_kvrh", "demo", 2, "ds1", ""}).has_value());
+  CHECK_FALSE(s.find_run({"table1", "cogn", "log_kvrh", "demo", 1, "ds2", ""}).has_value());  // another dataset
 }
 
 TEST_CASE("foreign and corrupted files are refused with a message naming them") {
@@ -82,9 +85,10 @@ TEST_CASE("two processes writing to one database at once lose nothing") {
       try {
         ResultsStore s(path);
         for (int r = 0; r < 40; ++r) {
-          auto id = s.begin_run({"t", "m" + std::to_string(k), "task", "demo", static_cast<std::uint64_t>(r)}, "{}", "", "", "cpu", "");
+          auto id = s.begin_run({"t", "m" + std::to_string(k), "task", "demo", static_cast<std::uint64_t>(r), "d", ""},
+                                {"{}", "", "", "cpu", "", ""}).id;
           s.add_epoch(id, {1, 0.1, 0.1, 0.1, 0.1});
-          s.finish_run(id, {{"test", "x", 1.0, 2.0}});
+          s.finish_run(id, {{"test", "x", 1.0, 2.0}}, {{1, 0.1, 0.1, 0.1, 0.1}}, {"{}", "", "", "cpu", "", ""});
         }
         _exit(0);
       } catch (...) {
@@ -109,8 +113,9 @@ TEST_CASE("Table 1 from the store: mean (std) over seeds, best bold, second unde
   ResultsStore s(path);
   // cast: test MAE 0.04, 0.05, 0.06 over three seeds; cogn: 0.10, 0.10, 0.10; bert: 0.2.
   auto add = [&](const std::string& model, std::uint64_t seed, double err) {
-    auto id = s.begin_run({"table1", model, "log_kvrh", "demo", seed}, "{}", "", "", "cpu", model == "cogn" ? "" : "results/lm/demo");
-    s.finish_run(id, {{"test", "a", 1.0, 1.0 + err}, {"test", "b", 2.0, 2.0 - err}});
+    const RunMeta meta{"{}", "", "", "cpu", model == "cogn" ? "" : "results/lm/demo", ""};
+    auto id = s.begin_run({"table1", model, "log_kvrh", "demo", seed, "d", model == "cogn" ? "" : "demo@1"}, meta).id;
+    s.finish_run(id, {{"test", "a", 1.0, 1.0 + err}, {"test", "b", 2.0, 2.0 - err}}, {}, meta);
   };
   add("cast", 0, 0.04); add("cast", 1, 0.05); add("cast", 2, 0.06);
   add("cogn", 0, 0.10); add("cogn", 1, 0.10); add("cogn", 2, 0.10);
@@ -162,4 +167,142 @@ TEST_CASE("figure data and Table 2 statistics round-trip through the store; Tabl
   CHECK_THAT(md, Contains("95.0% [100.0%]"));
   o.format = TableFormat::Csv;
   CHECK(render_table2(s, o) == render_table2(s, o));
+}
+
+namespace {
+const RunMeta kMeta{"{}", "sha", "torch", "cpu", "", "ds"};
+std::int64_t finished_run(ResultsStore& s, const RunKey& k, double pred, int epochs = 2) {
+  auto id = s.begin_run(k, kMeta).id;
+  std::vector<StoredEpoch> ep;
+  for (int e = 1; e <= epochs; ++e) ep.push_back({e, 1.0 / e, 0.5 / e, 1e-3, 1.0});
+  s.finish_run(id, {{"test", "a", 1.0, pred}, {"test", "b", 2.0, 2.0}}, ep, kMeta);
+  return id;
+}
+double test_mae(const ResultsStore& s, std::int64_t run) {
+  for (const auto& [k, v] : s.metrics(run, "test"))
+    if (k == "mae") return v;
+  return -1;
+}
+}  // namespace
+
+TEST_CASE("a second dataset under the same model, task and seed is another run; the first is untouched") {
+  ResultsStore s(temp_db("identity"));
+  const RunKey first{"manual", "cogn", "band_gap", "demo", 0, "aaaa", ""};
+  RunKey second = first;
+  second.dataset = "bbbb";
+  const auto a = finished_run(s, first, 1.5);
+  const auto b = finished_run(s, second, 1.1);
+  CHECK(a != b);
+  CHECK(s.runs().size() == 2);
+  CHECK(test_mae(s, a) == Approx(0.25));
+  CHECK(test_mae(s, b) == Approx(0.05));
+  // Another text encoder is another run too.
+  RunKey third = first;
+  third.text_encoder = "lm@1234";
+  CHECK(s.begin_run(third, kMeta).id != a);
+  CHECK(s.find_runs("manual", "cogn", "band_gap", "demo", 0).size() == 3);
+}
+
+TEST_CASE("a restarted attempt carries no epochs of the earlier one; a redo replaces them whole") {
+  ResultsStore s(temp_db("stale"));
+  const RunKey k{"manual", "cogn", "log_kvrh", "demo", 0, "d", ""};
+  auto id = s.begin_run(k, kMeta).id;
+  for (int e = 1; e <= 5; ++e) s.add_epoch(id, {e, 1.0, 1.0, 1e-3, 1.0});
+  s.fail_run(id, "killed");
+  // The next attempt starts over (no checkpoint): its history is empty, then two epochs.
+  CHECK_FALSE(s.begin_run(k, kMeta).was_done);
+  s.reset_epochs(id, {});
+  s.add_epoch(id, {1, 0.9, 0.8, 1e-3, 1.0});
+  s.add_epoch(id, {2, 0.7, 0.6, 1e-3, 1.0});
+  CHECK(s.epochs(id).size() == 2);
+  s.finish_run(id, {{"test", "a", 1.0, 1.2}}, {{1, 0.9, 0.8, 1e-3, 1.0}, {2, 0.7, 0.6, 1e-3, 1.0}}, kMeta);
+  // A redo of the finished run: nothing changes until it finishes, then everything at once.
+  auto again = s.begin_run(k, kMeta);
+  CHECK(again.was_done);
+  CHECK(again.id == id);
+  s.add_epoch(id, {1, 5.0, 5.0, 1e-3, 1.0});  // ignored: the finished run keeps its epochs
+  s.reset_epochs(id, {});
+  CHECK(s.epochs(id).size() == 2);
+  CHECK(s.epochs(id)[0].train_loss == Approx(0.9));
+  s.finish_run(id, {{"test", "a", 1.0, 1.0}}, {{1, 0.3, 0.2, 1e-3, 1.0}}, kMeta);
+  CHECK(s.epochs(id).size() == 1);
+  CHECK(test_mae(s, id) == Approx(0.0));
+}
+
+TEST_CASE("a refused or failed rerun never changes a finished run") {
+  ResultsStore s(temp_db("refused"));
+  const RunKey k{"table1", "cogn", "log_kvrh", "demo", 0, "d", ""};
+  const auto id = finished_run(s, k, 1.5);
+  CHECK_FALSE(s.fail_run(s.begin_run(k, kMeta).id, "checkpoint was written with another configuration"));
+  auto r = s.find_run(k);
+  REQUIRE(r);
+  CHECK(r->status == "done");
+  CHECK(test_mae(s, id) == Approx(0.25));
+  CHECK(s.epochs(id).size() == 2);
+}
+
+TEST_CASE("per-step stores merge into one: idempotent, the same tables as one shared store, conflicts refused") {
+  const std::string shared = temp_db("merge-shared"), into = temp_db("merge-into");
+  const std::string a = temp_db("merge-a"), b = temp_db("merge-b"), c = temp_db("merge-c");
+  const RunKey k0{"table1", "cogn", "log_kvrh", "demo", 0, "d", ""};
+  RunKey k1 = k0;
+  k1.seed = 1;
+  {
+    ResultsStore sh(shared);
+    finished_run(sh, k0, 1.5);
+    finished_run(sh, k1, 1.2);
+    sh.record_split("log_kvrh", {{"a", "test"}, {"b", "test"}});
+    ResultsStore sa(a, Journal::Delete), sb(b, Journal::Delete);
+    finished_run(sa, k0, 1.5);
+    sa.record_split("log_kvrh", {{"a", "test"}, {"b", "test"}});
+    finished_run(sb, k1, 1.2);
+    sb.put_histogram({"fig3", "demo", "cast", "log_kvrh", ""}, {{0, 0.0, 1.0, 3}});
+    ResultsStore sc(c, Journal::Delete);
+    finished_run(sc, k0, 1.9);  // the same run with other predictions
+  }
+  ResultsStore m(into);
+  auto r1 = m.merge(a);
+  auto r2 = m.merge(b);
+  CHECK(r1.runs_added + r2.runs_added == 2);
+  auto again = m.merge(a);
+  CHECK(again.runs_added == 0);
+  CHECK(again.runs_same == 1);
+  CHECK(m.runs().size() == 2);
+  CHECK(m.histograms("fig3", "demo").size() == 1);
+  Table1Options o;
+  o.paper_csv = std::string(CAST_TEST_DIR) + "/../results/paper_table1.csv";
+  o.format = TableFormat::Csv;
+  CHECK(render_table1(m, o) == render_table1(ResultsStore(shared), o));
+  CHECK_THROWS_WITH(m.merge(c), Contains(a) && Contains(c) && Contains("different predictions"));
+  CHECK(m.runs().size() == 2);
+  CHECK_THROWS_WITH(m.merge("/nonexistent/x.db"), Contains("/nonexistent/x.db"));
+}
+
+TEST_CASE("a schema-1 store is migrated in place: its runs kept, their epochs still attached") {
+  const std::string path = temp_db("v1");
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  const char* v1 = R"(PRAGMA application_id=1128354644;
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE runs(id INTEGER PRIMARY KEY, experiment TEXT NOT NULL, model TEXT NOT NULL, task TEXT NOT NULL,
+  seed INTEGER NOT NULL, profile TEXT NOT NULL, status TEXT NOT NULL, config TEXT, git_sha TEXT,
+  versions TEXT, device TEXT, text_encoder TEXT, started REAL, finished REAL, error TEXT,
+  UNIQUE(experiment, model, task, seed, profile));
+CREATE TABLE epochs(run_id INTEGER NOT NULL REFERENCES runs(id), epoch INTEGER NOT NULL, train_loss REAL, val_mae REAL,
+  lr REAL, seconds REAL, PRIMARY KEY(run_id, epoch));
+INSERT INTO meta VALUES('schema_version', '1');
+INSERT INTO runs VALUES(7, 'table1', 'cogn', 'log_kvrh', 0, 'demo', 'done', '{}', 'x', 'y', 'cpu', '', 1, 2, NULL);
+INSERT INTO epochs VALUES(7, 1, 0.5, 0.4, 0.001, 3);)";
+  REQUIRE(sqlite3_exec(db, v1, nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  ResultsStore s(path);
+  auto runs = s.runs();
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].id == 7);
+  CHECK(runs[0].key.dataset.empty());
+  CHECK(s.epochs(7).size() == 1);
+  // Foreign keys still point at runs: a new run's epoch is accepted.
+  auto id = s.begin_run({"table1", "cogn", "log_kvrh", "demo", 0, "new", ""}, kMeta).id;
+  CHECK_NOTHROW(s.add_epoch(id, {1, 0.1, 0.1, 0.1, 0.1}));
+  CHECK_THROWS(s.add_epoch(999, {1, 0.1, 0.1, 0.1, 0.1}));
 }

@@ -40,6 +40,7 @@ std::string default_data_source(Task t) {
     case Task::BandGap: return dir + "/mp/mp_legacy_36737.jsonl.gz";
     case Task::LogGVRH: return dir + "/matbench/matbench_log_gvrh.subset.json.gz";
     case Task::LogKVRH: return dir + "/matbench/matbench_log_kvrh.subset.json.gz";
+    case Task::Custom: return {};  // the user's own data: --source
   }
   return {};
 }
@@ -48,8 +49,7 @@ namespace {
 
 void print_table2(const Dataset& d) {
   auto st = table2_statistics(d);
-  const TaskInfo& ti = task_info(parse_task(d.task));
-  std::printf("\nTable 2 row: %s (%s), source %s\n", d.task.c_str(), ti.unit, d.source.c_str());
+  std::printf("\nTable 2 row: %s, source %s\n", d.task.c_str(), d.source.c_str());
   std::printf("| split | entries | nodes mean (std) | sites mean (std) | edges/graph | tokens mean (std) | text existence | Y mean (std) |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");
   for (const char* k : {"train", "val", "test", "val+test"}) {
@@ -64,19 +64,6 @@ void print_table2(const Dataset& d) {
                 s.nodes_mean, s.nodes_std, s.sites_mean, s.sites_std, s.edges_mean, tokens, text,
                 s.y_mean, s.y_std);
   }
-}
-
-void print_removals(const Dataset& d) {
-  std::size_t removed = 0;
-  for (const auto& [k, v] : d.removed) removed += v;
-  std::printf("%s: %zu entries read, %zu kept, %zu removed\n", d.source.c_str(), d.entries_read,
-              d.records.size(), removed);
-  for (const auto& [k, v] : d.removed) std::printf("  removed %6zu  %s\n", v, k.c_str());
-  for (const auto& [k, v] : d.target_fields) std::printf("  target from %s: %zu\n", k.c_str(), v);
-  for (const auto& [k, v] : d.text_failures)
-    std::printf("  no text (gets [CLS] only) %6zu  %s\n", v, k.c_str());
-  std::printf("  split: train %zu, val %zu, test %zu\n", d.count(Split::Train), d.count(Split::Val),
-              d.count(Split::Test));
 }
 
 struct ValidateArgs {
@@ -94,9 +81,8 @@ void register_data(CLI::App& app, Action& action) {
   register_data_fetch(data, action);
   auto pa = std::make_shared<PrepareArgs>();
   auto* prep = data->add_subcommand("prepare", "Filter, split and featurize one task; print its Table 2 row");
-  std::string tasks;
-  for (const auto& t : all_tasks()) tasks += std::string(tasks.empty() ? "" : ", ") + t.name;
-  prep->add_option("--task", pa->task, "One of: " + tasks)->required();
+  auto task = std::make_shared<TaskArgs>();
+  add_task_options(prep, *task);
   prep->add_option("--source", pa->source,
                    "MatBench .json[.gz], MP documents .jsonl[.gz], pymatgen JSON, CIF, or a CIF folder "
                    "with id_prop.csv (default: the matching file in $CAST_DATA_DIR or ../shared/data)");
@@ -107,7 +93,7 @@ void register_data(CLI::App& app, Action& action) {
   prep->add_option("--cache-dir", pa->cache_dir, "Featurized cache folder (default $CAST_CACHE_DIR or ./cache)");
   prep->add_flag("--rebuild", pa->rebuild, "Ignore an existing cache entry and rebuild it");
   prep->add_flag("--no-cache", pa->no_cache, "Do not read or write the cache");
-  prep->add_flag("--no-filters", pa->no_filters, "Skip the paper's filters (keep every readable entry)");
+  prep->add_flag("--no-filters", pa->no_filters, "Same as --filters none (keep every readable entry)");
   prep->add_option("--split-seed", pa->split_seed, "Seed of the frozen 80/10/10 split")->capture_default_str();
   prep->add_flag("-q,--quiet", pa->quiet, "No progress bars");
   prep->add_flag("--no-describe", pa->no_describe, "Do not describe structures whose source has no description");
@@ -118,20 +104,19 @@ void register_data(CLI::App& app, Action& action) {
   prep->add_option("--corpus-out", pa->corpus_out,
                    "Write the descriptions of the train and validation entries as JSON lines {id, text} (a corpus "
                    "for 'cast lm pretrain')");
-  prep->callback([pa, &action] {
-    action = [pa] {
-      PrepareOptions o;
-      o.task = parse_task(pa->task);
-      o.source = pa->source.empty() ? default_data_source(o.task) : pa->source;
-      if (o.source.empty())
-        fail("no --source given and no data folder found; pass --source FILE or set CAST_DATA_DIR");
+  prep->callback([pa, task, &action] {
+    action = [pa, task] {
+      if (pa->no_filters) {
+        if (task->filters == "paper") fail("--no-filters and --filters paper contradict each other");
+        task->filters = "none";
+      }
+      PrepareOptions o = task_dataset_options(*task, pa->source, pa->limit, pa->quiet, pa->max_tokens);
       if (!file_exists(o.source)) fail(o.source, ": no such file; pass --source FILE");
       o.limit = pa->limit;
       o.threads = pa->threads;
       o.on_error = pa->on_error == "fail" ? OnError::Fail : OnError::Skip;
       o.cache_dir = pa->no_cache ? "" : (pa->cache_dir.empty() ? default_cache_dir() : pa->cache_dir);
       o.rebuild = pa->rebuild;
-      o.filters.paper_filters = !pa->no_filters;
       o.split.seed = pa->split_seed;
       o.progress = !pa->quiet;
       o.describe = !pa->no_describe;

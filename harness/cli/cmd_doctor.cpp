@@ -44,7 +44,18 @@ void register_doctor(CLI::App& app, Action& action) {
       const char* prototypes = "/usr/lib/python3/dist-packages/pymatgen/analysis/aflow_prototypes.json";
       std::printf("AFLOW prototypes %s\n", file_exists(prototypes) ? prototypes : "(missing: install python3-pymatgen)");
       const char* enc = std::getenv("CAST_TEXT_ENCODER");
-      std::printf("text encoder    %s\n", enc ? enc : "(none given; the built-in domain LM once pretrained)");
+      if (enc) {
+        std::printf("text encoder    %s (CAST_TEXT_ENCODER)%s\n", enc,
+                    file_exists(std::string(enc) + "/config.json") ? "" : "  MISSING: no config.json there");
+      } else {
+        std::string found;
+        for (const char* d : {"results/lm/demo", "results/lm/small", "results/lm/paper"})
+          if (file_exists(std::string(d) + "/config.json")) found += std::string(found.empty() ? "" : ", ") + d;
+        std::printf("text encoder    %s\n", found.empty()
+                                               ? "none yet: pass --text-encoder DIR (MatSciBERT), or pretrain a domain LM "
+                                                 "('cast reproduce' does; or cast lm pretrain --corpus C --out results/lm/demo)"
+                                               : (found + " (pretrained domain LMs; --text-encoder DIR for MatSciBERT)").c_str());
+      }
       std::printf("cache folder    %s\n", default_cache_dir().c_str());
       std::printf("%s\n", problems ? "doctor: problems found (see above)" : "doctor: all good");
       return problems ? 1 : 0;

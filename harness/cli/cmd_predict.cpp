@@ -118,8 +118,9 @@ struct PredictArgs {
 // The table1 run of a model at seed/profile for the first task of `order` that has one.
 std::optional<RunInfo> find_fig_run(const ResultsStore& store, const PredictArgs& a, const std::string& model,
                                     const std::string& task) {
-  auto r = store.find_run({a.experiment, model, task, a.profile, a.seed});
-  if (r && r->status == "done") return r;
+  // The newest finished one (runs on other datasets or encoders are other runs of the same cell).
+  for (const auto& r : store.find_runs(a.experiment, model, task, a.profile, a.seed))
+    if (r.status == "done") return r;
   return std::nullopt;
 }
 

@@ -270,9 +270,14 @@ class Planner {
           // Text models took 1.4-2.6x a coGN run in the small table (BERT-only 1.4, CAST 2.6).
           s.cost = model_uses_text(m) ? 2.2 * per : per;
           const std::string db = a_.db, profile = a_.profile;
-          const RunKey key{"table1", m, task, profile, seed};
-          s.done = [db, key] {
+          // Done when the store has this run on this dataset with this encoder (the run's identity).
+          const std::string encoder = model_uses_text(m) ? encoder_ : std::string();
+          const std::size_t lim = limit;
+          s.done = [db, m, task, profile, seed, encoder, lim] {
             if (!file_exists(db)) return false;
+            if (!encoder.empty() && !file_exists(encoder + "/config.json")) return false;
+            const PrepareOptions po = task_dataset_options({task, "", "", ""}, "", lim, true, 512);
+            const RunKey key{"table1", m, task, profile, seed, dataset_identity(po), text_encoder_identity(encoder)};
             ResultsStore st(db);
             auto r = st.find_run(key);
             return r && r->status == "done";

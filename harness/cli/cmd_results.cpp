@@ -14,7 +14,7 @@ namespace cast::cli {
 
 namespace {
 struct ResultsArgs {
-  std::string db = "results/cast.db", profile = "demo", experiment, format = "markdown", out, paper;
+  std::string db = "results/cast.db", profile = "demo", experiment = "table1", format = "markdown", out, paper;
   int which = 1;
   std::int64_t run = 0;
 };
@@ -31,7 +31,10 @@ void register_results(CLI::App& app, Action& action) {
   res->require_subcommand(1);
   res->add_option("--db", a->db, "Results database")->capture_default_str();
 
+  // --db before or after the subcommand ('cast results list --db X' as well as 'cast results --db X list').
+  auto db_option = [a](CLI::App* sub) { sub->add_option("--db", a->db, "Results database")->capture_default_str(); };
   auto* list = res->add_subcommand("list", "One line per run: id, experiment, model, task, seed, profile, status, test MAE");
+  db_option(list);
   list->callback([a, &action] {
     action = [a] {
       ResultsStore s = open_existing(a->db);
@@ -53,6 +56,7 @@ void register_results(CLI::App& app, Action& action) {
 
   auto* show = res->add_subcommand("show", "A run's configuration, epochs and metrics");
   show->add_option("run", a->run, "Run id (see 'cast results list')")->required();
+  db_option(show);
   show->callback([a, &action] {
     action = [a] {
       ResultsStore s = open_existing(a->db);
@@ -63,6 +67,11 @@ void register_results(CLI::App& app, Action& action) {
                   static_cast<long long>(r.id), r.key.experiment.c_str(), r.key.model.c_str(), r.key.task.c_str(),
                   static_cast<unsigned long long>(r.key.seed), r.key.profile.c_str(), r.status.c_str(), r.git_sha.c_str(),
                   r.versions.c_str(), r.device.c_str(), r.text_encoder.empty() ? "-" : r.text_encoder.c_str(), r.config.c_str());
+      std::printf("  dataset %s (%s)\n  text encoder identity %s%s%s\n",
+                  r.dataset_desc.empty() ? "-" : r.dataset_desc.c_str(), r.key.dataset.empty() ? "schema 1, unknown" : r.key.dataset.c_str(),
+                  r.key.text_encoder.empty() ? "-" : r.key.text_encoder.c_str(), r.origin.empty() ? "" : "\n  merged from ",
+                  r.origin.c_str());
+      if (!r.error.empty()) std::printf("  error: %s\n", r.error.c_str());
       std::printf("  epoch  train loss  val MAE   lr        seconds\n");
       for (const auto& e : s.epochs(r.id))
         std::printf("  %-6d %-11.4f %-9.4f %-9.2e %.1f\n", e.epoch, e.train_loss, e.val_mae, e.lr, e.seconds);
@@ -73,9 +82,12 @@ void register_results(CLI::App& app, Action& action) {
   });
 
   auto* table = res->add_subcommand("table", "Table 1 or 2 from the store, with the paper's values beside ours");
+  db_option(table);
   table->add_option("--table", a->which, "1 (test MAE) or 2 (dataset statistics)")->check(CLI::IsMember({1, 2}))->capture_default_str();
   table->add_option("--profile", a->profile, "Profile of the runs")->capture_default_str();
-  table->add_option("--experiment", a->experiment, "Only runs of this experiment");
+  table->add_option("--experiment", a->experiment,
+                    "Runs of this experiment ('cast train' alone records under 'manual'; 'all' for every one)")
+      ->capture_default_str();
   table->add_option("--format", a->format, "markdown | latex | csv")->capture_default_str();
   table->add_option("--paper", a->paper, "The paper's table as CSV (default results/paper_table<N>.csv)");
   table->add_option("-o,--output", a->out, "Write to this file instead of standard output");
@@ -94,7 +106,7 @@ void register_results(CLI::App& app, Action& action) {
       } else {
         Table1Options o;
         o.profile = a->profile;
-        o.experiment = a->experiment;
+        o.experiment = a->experiment == "all" ? "" : a->experiment;
         o.paper_csv = paper;
         o.format = parse_table_format(a->format);
         t = render_table1(s, o);
@@ -107,10 +119,13 @@ void register_results(CLI::App& app, Action& action) {
 
   auto* exp = res->add_subcommand("export", "A run's predictions as CSV (split, id, y_true, y_pred)");
   exp->add_option("run", a->run, "Run id")->required();
+  db_option(exp);
   exp->add_option("-o,--output", a->out, "Output file (default: standard output)");
   exp->callback([a, &action] {
     action = [a] {
       ResultsStore s = open_existing(a->db);
+      if (s.runs("id=" + std::to_string(a->run)).empty())
+        fail("no run ", a->run, " in ", a->db, "; see 'cast results list'");
       std::string csv = "split,sample_id,y_true,y_pred\n";
       char b[128];
       for (const auto& p : s.predictions(a->run)) {
@@ -119,6 +134,30 @@ void register_results(CLI::App& app, Action& action) {
       }
       if (a->out.empty()) std::fputs(csv.c_str(), stdout);
       else write_file_atomic(a->out, csv);
+      return 0;
+    };
+  });
+
+  auto files = std::make_shared<std::vector<std::string>>();
+  auto into = std::make_shared<std::string>();
+  auto* merge = res->add_subcommand("merge", "Import per-step stores (cluster jobs) into one store, idempotent by run identity");
+  merge->add_option("--into", *into, "The store to merge into (created when absent)")->required();
+  merge->add_option("files", *files, "Per-step store files")->required();
+  merge->callback([files, into, &action] {
+    action = [files, into] {
+      if (into->find('/') != std::string::npos) make_directories(into->substr(0, into->find_last_of('/')));
+      ResultsStore s(*into);
+      MergeReport total;
+      for (const auto& f : *files) {
+        const MergeReport r = s.merge(f);
+        total.runs_added += r.runs_added;
+        total.runs_replaced += r.runs_replaced;
+        total.runs_same += r.runs_same;
+        total.runs_skipped += r.runs_skipped;
+      }
+      std::printf("merged %zu store(s) into %s: %zu runs added, %zu replaced (unfinished here), %zu already here, "
+                  "%zu skipped (unfinished there)\n",
+                  files->size(), into->c_str(), total.runs_added, total.runs_replaced, total.runs_same, total.runs_skipped);
       return 0;
     };
   });

@@ -18,7 +18,7 @@ namespace cast::cli {
 
 namespace {
 struct TrainArgs {
-  std::string model, task, profile = "demo", text_pooling = "cls", source, text_encoder, text_mode, out, init_from, device = "cpu";
+  std::string model, profile = "demo", text_pooling, source, journal = "wal", text_encoder, text_mode, out, init_from, device = "cpu";
   std::string db = "results/cast.db", experiment = "manual";
   std::uint64_t seed = 0;
   int epochs = 0, patience = -1;
@@ -43,36 +43,52 @@ std::string default_text_encoder(const std::string& profile) {
   return {};
 }
 
+namespace {
+// The encoder is the demo/small domain LM (hidden size under BERT-base's 768), for model defaults.
+bool is_small_encoder(const std::string& dir) {
+  auto j = nlohmann::json::parse(read_file(dir + "/config.json"), nullptr, false);
+  return j.is_object() && j.value("hidden_size", 768) < 768;
+}
+}  // namespace
+
 void register_train(CLI::App& app, Action& action) {
   auto a = std::make_shared<TrainArgs>();
+  auto task = std::make_shared<TaskArgs>();
   auto* cmd = app.add_subcommand("train", "Train one model on one task with one seed");
-  std::string models, tasks;
+  std::string models;
   for (const auto& m : model_kinds()) models += (models.empty() ? "" : ", ") + m;
-  for (const auto& t : all_tasks()) tasks += std::string(tasks.empty() ? "" : ", ") + t.name;
-  cmd->add_option("--model", a->model, "One of: " + models)->required();
-  cmd->add_option("--task", a->task, "One of: " + tasks)->required();
+  cmd->add_option("--model", a->model, "One of: " + models + " ('cast models' says what each is)")->required();
+  add_task_options(cmd, *task);
   cmd->add_option("--seed", a->seed, "Seed of initialisation, batch order and dropout")->capture_default_str();
   cmd->add_option("--profile", a->profile, "demo | small | paper")->capture_default_str();
-  cmd->add_option("--source", a->source, "Dataset file (default: the task's file in the data folder)");
+  cmd->add_option("--source", a->source, "Dataset file or folder (default: the task's file in the data folder)");
   cmd->add_option("--text-encoder", a->text_encoder,
                   "BERT checkpoint directory (MatSciBERT, or a domain LM from 'cast lm pretrain'; default "
                   "$CAST_TEXT_ENCODER or results/lm/<profile>)");
   cmd->add_option("--text-mode", a->text_mode, "frozen | lora | full (default: per model)");
-  cmd->add_option("--text-pooling", a->text_pooling, "BERT-only: cls | mean (default cls, as the paper)");
+  cmd->add_option("--text-pooling", a->text_pooling,
+                  "BERT-only: cls | mean (default: cls, as the paper; mean with the small domain LM)");
   cmd->add_option("--out", a->out, "Run directory (default runs/<model>-<task>-s<seed>-<profile>)");
-  cmd->add_option("--init-from", a->init_from, "Start from pretrained weights (model.pt of 'cast pretrain')");
+  cmd->add_option("--init-from", a->init_from,
+                  "Start from pretrained weights (model.pt of 'cast pretrain'); required by cast and multimat");
   cmd->add_option("--epochs", a->epochs, "Override the profile's epochs");
   cmd->add_option("--batch-size", a->batch, "Override the profile's batch size");
   cmd->add_option("--lr", a->lr, "Peak learning rate of new modules and LoRA adapters (default 5e-4)");
-  cmd->add_option("--lr-text", a->lr_text, "Peak learning rate of a fully fine-tuned text encoder (default 5e-5)");
+  cmd->add_option("--lr-text", a->lr_text,
+                  "Peak learning rate of a fully fine-tuned text encoder (default 5e-5; 1e-3 for BERT-only on the small LM)");
   cmd->add_option("--patience", a->patience, "Early stopping patience in epochs (0 = none)");
   cmd->add_option("--limit", a->limit, "Use only the first N entries of the source");
   cmd->add_option("--device", a->device, "cpu or cuda")->capture_default_str();
   cmd->add_option("--db", a->db, "Results database (SQLite)")->capture_default_str();
-  cmd->add_option("--experiment", a->experiment, "Experiment name recorded with the run")->capture_default_str();
+  cmd->add_option("--store-journal", a->journal,
+                  "wal (many processes on one host) | delete (one writer; for a store on NFS/Lustre)")
+      ->check(CLI::IsMember({"wal", "delete"}))->capture_default_str();
+  cmd->add_option("--experiment", a->experiment,
+                  "Experiment the run is recorded under (Table 1 shows 'table1', which cast reproduce writes)")
+      ->capture_default_str();
   cmd->add_flag("-q,--quiet", a->quiet, "No progress bars");
-  cmd->callback([a, &action] {
-    action = [a] {
+  cmd->callback([a, task, &action] {
+    action = [a, task] {
       TrainConfig c;
       std::size_t max_tokens = 512;
       apply_profile(a->profile, c, max_tokens);
@@ -82,17 +98,30 @@ void register_train(CLI::App& app, Action& action) {
       } catch (const std::invalid_argument& e) {
         throw InputError(e.what());
       }
-      PrepareOptions po = dataset_options(a->task, a->source, a->limit, a->quiet, max_tokens);
+      PrepareOptions po = task_dataset_options(*task, a->source, a->limit, a->quiet, max_tokens);
+      ModelDefaults md = model_defaults(a->model, false);
+      if (!md.pretraining.empty() && a->init_from.empty())
+        fail("model '", a->model, "' is ", model_summary(a->model), ": without its ", md.pretraining,
+             " pretraining it would be ", a->model == "cast" ? "'cast-scratch'" : "'cogn'",
+             ". Run 'cast pretrain --kind ", md.pretraining, " --profile ", a->profile, " --out runs/pretrain-",
+             md.pretraining, "' and pass --init-from runs/pretrain-", md.pretraining, "/model.pt, or train '",
+             a->model == "cast" ? "cast-scratch" : "cogn", "'");
       if (model_uses_text(a->model)) {
         c.model.text_encoder = a->text_encoder.empty() ? default_text_encoder(a->profile) : a->text_encoder;
         if (c.model.text_encoder.empty())
-          fail("model '", a->model, "' reads text and no text encoder was found: pass --text-encoder DIR, or run "
-               "'cast lm pretrain --profile ", a->profile, " --out results/lm/", a->profile, "' first");
+          fail("model '", a->model, "' reads text and no text encoder was found: pass --text-encoder DIR (MatSciBERT, "
+               "or any Hugging Face BERT directory), or pretrain the domain LM first: 'cast describe --json SOURCE > "
+               "corpus.jsonl && cast lm pretrain --corpus corpus.jsonl --profile ", a->profile, " --out results/lm/",
+               a->profile, "'");
+        if (!file_exists(c.model.text_encoder + "/config.json"))
+          fail(c.model.text_encoder, ": not a text encoder directory (no config.json)");
+        md = model_defaults(a->model, is_small_encoder(c.model.text_encoder));
         fit_tokens_to_encoder(po, c.model.text_encoder);
       }
-      c.model.text_mode = a->text_mode;
-      c.model.text_pooling = a->text_pooling;
+      c.model.text_mode = a->text_mode.empty() ? md.text_mode : a->text_mode;
+      c.model.text_pooling = a->text_pooling.empty() ? md.text_pooling : a->text_pooling;
       c.seed = a->seed;
+      if (md.lr_text > 0) c.lr_text = md.lr_text;
       if (a->epochs > 0) c.epochs = a->epochs;
       if (a->batch > 0) c.batch_size = a->batch;
       if (a->lr > 0) c.lr = a->lr;
@@ -101,15 +130,23 @@ void register_train(CLI::App& app, Action& action) {
       c.progress = !a->quiet;
       c.init_from = a->init_from;
       c.device = a->device;
-      c.out_dir = a->out.empty() ? "runs/" + a->model + "-" + a->task + "-s" + std::to_string(a->seed) + "-" + a->profile : a->out;
+      const TaskSpec spec = po.spec();
+      c.out_dir = a->out.empty() ? "runs/" + a->model + "-" + spec.name() + "-s" + std::to_string(a->seed) + "-" + a->profile
+                                 : a->out;
       make_directories(c.out_dir);
       Dataset d = prepare_dataset(po);
       std::printf("%s on %s (seed %llu, profile %s): %zu train, %zu val, %zu test; checkpoints in %s\n", a->model.c_str(),
                   d.task.c_str(), static_cast<unsigned long long>(c.seed), a->profile.c_str(), d.count(Split::Train),
                   d.count(Split::Val), d.count(Split::Test), c.out_dir.c_str());
-      std::printf("%-6s %-11s %-10s %-10s %-9s %s\n", "epoch", "train loss", "val MAE", "lr", "samples/s", "seconds");
+      print_removals(d);
+      if (model_uses_text(a->model))
+        std::printf("text encoder: %s (%s, %s pooling)\n", c.model.text_encoder.c_str(),
+                    c.model.text_mode.empty() ? "the model's mode" : c.model.text_mode.c_str(), c.model.text_pooling.c_str());
+      const std::string unit = spec.unit_label();
+      std::printf("%-6s %-11s %-10s %-10s %-9s %s\n", "epoch", "train loss", unit.empty() ? "val MAE" : ("val MAE (" + unit + ")").c_str(),
+                  "lr", "samples/s", "seconds");
       if (a->db.find('/') != std::string::npos) make_directories(a->db.substr(0, a->db.find_last_of('/')));
-      ResultsStore store(a->db);
+      ResultsStore store(a->db, parse_journal(a->journal));
       std::vector<std::pair<std::string, std::string>> split_of;
       for (const auto& rec : d.records) split_of.emplace_back(rec.id, split_name(rec.split));
       store.record_split(d.task, split_of);
@@ -117,37 +154,59 @@ void register_train(CLI::App& app, Action& action) {
                                  {"source", po.source}, {"limit", po.limit}, {"out_dir", c.out_dir}, {"epochs", c.epochs}, {"batch_size", c.batch_size},
                                  {"lr", c.lr}, {"lr_text", c.lr_text}, {"warmup_steps", c.warmup_steps},
                                  {"cycles", c.cycles}, {"text_mode", c.model.text_mode}, {"text_pooling", c.model.text_pooling}, {"init_from", c.init_from},
-                                 {"dataset", d.settings}};
-      const std::int64_t run_id = store.begin_run({a->experiment, a->model, d.task, a->profile, c.seed}, resolved.dump(),
-                                                  CAST_GIT_SHA, std::string("libtorch ") + TORCH_VERSION, c.device,
-                                                  c.model.text_encoder);
+                                 {"unit", unit}, {"target_field", po.target_field},
+                                 {"paper_filters", po.filters.paper_filters}, {"dataset", d.settings}};
+      const RunKey key{a->experiment, a->model, d.task, a->profile, c.seed, dataset_identity(po),
+                       model_uses_text(a->model) ? text_encoder_identity(c.model.text_encoder) : std::string()};
+      const RunMeta meta{resolved.dump(), CAST_GIT_SHA, std::string("libtorch ") + TORCH_VERSION, c.device,
+                         c.model.text_encoder, dataset_description(po)};
+      const RunAttempt run = store.begin_run(key, meta);
+      if (run.was_done)
+        std::printf("run %lld is already finished; this attempt replaces its results only if it finishes too\n",
+                    static_cast<long long>(run.id));
+      auto stored = [](const EpochRecord& e) { return StoredEpoch{e.epoch, e.train_loss, e.val_mae, e.lr, e.seconds}; };
+      TrainHooks hooks;
+      hooks.on_start = [&](const std::vector<EpochRecord>& history) {
+        std::vector<StoredEpoch> v;
+        for (const auto& e : history) v.push_back(stored(e));
+        store.reset_epochs(run.id, v);  // epochs of an earlier attempt that this one does not continue go
+      };
+      hooks.on_epoch = [&](const EpochRecord& e) {
+        std::printf("%-6d %-11.4f %-10.4f %-10.2e %-9.0f %.1f\n", e.epoch, e.train_loss, e.val_mae, e.lr,
+                    e.samples_per_second, e.seconds);
+        std::fflush(stdout);
+        store.add_epoch(run.id, stored(e));
+      };
       TrainResult r;
+      auto failed = [&](const std::string& why) {
+        if (!store.fail_run(run.id, why))
+          std::fprintf(stderr, "note: run %lld stays as it was finished before; this attempt failed\n",
+                       static_cast<long long>(run.id));
+      };
       try {
-        r = train_model(d, c, [&](const EpochRecord& e) {
-          std::printf("%-6d %-11.4f %-10.4f %-10.2e %-9.0f %.1f\n", e.epoch, e.train_loss, e.val_mae, e.lr,
-                      e.samples_per_second, e.seconds);
-          std::fflush(stdout);
-          store.add_epoch(run_id, {e.epoch, e.train_loss, e.val_mae, e.lr, e.seconds});
-        });
+        r = train_model(d, c, hooks);
       } catch (const std::invalid_argument& e) {
-        store.fail_run(run_id, e.what());
+        failed(e.what());
         throw InputError(e.what());
       } catch (const c10::Error& e) {
-        store.fail_run(run_id, e.what_without_backtrace());
+        failed(e.what_without_backtrace());
         throw std::runtime_error(e.what_without_backtrace());
       } catch (const std::exception& e) {
-        store.fail_run(run_id, e.what());
+        failed(e.what());
         throw;
       }
+      if (c.stop_after_epoch > 0 && r.test_predictions.empty()) return 0;
       std::vector<StoredPrediction> preds;
       for (const auto& p : r.test_predictions) preds.push_back({"test", p.id, p.y_true, p.y_pred});
-      store.finish_run(run_id, preds);
-      const TaskInfo& ti = task_info(po.task);
+      std::vector<StoredEpoch> epochs;
+      for (const auto& e : r.epochs) epochs.push_back(stored(e));
+      store.finish_run(run.id, preds, epochs, meta);
+      for (const auto& w : r.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
       std::printf("best epoch %d: val MAE %.4f, test MAE %.4f %s (mean predictor %.4f), %.0f s\n", r.best_epoch, r.val_mae,
-                  r.test_mae, ti.unit, r.mean_predictor_test_mae, r.seconds);
+                  r.test_mae, unit.c_str(), r.mean_predictor_test_mae, r.seconds);
       nlohmann::json rec = {{"model", a->model}, {"task", d.task}, {"seed", c.seed}, {"profile", a->profile},
-                            {"source", po.source}, {"text_encoder", c.model.text_encoder},
-                            {"val_mae", r.val_mae}, {"test_mae", r.test_mae},
+                            {"source", po.source}, {"text_encoder", c.model.text_encoder}, {"unit", unit},
+                            {"dataset", key.dataset}, {"val_mae", r.val_mae}, {"test_mae", r.test_mae},
                             {"mean_predictor_test_mae", r.mean_predictor_test_mae}, {"best_epoch", r.best_epoch},
                             {"seconds", r.seconds}, {"git_sha", CAST_GIT_SHA}, {"torch", TORCH_VERSION}};
       for (const auto& e : r.epochs)
@@ -156,7 +215,8 @@ void register_train(CLI::App& app, Action& action) {
       for (const auto& p : r.test_predictions)
         rec["test_predictions"].push_back({{"id", p.id}, {"y_true", p.y_true}, {"y_pred", p.y_pred}});
       write_file_atomic(c.out_dir + "/run.json", rec.dump(1));
-      std::printf("recorded as run %lld in %s\n", static_cast<long long>(run_id), a->db.c_str());
+      std::printf("recorded as run %lld (experiment %s) in %s\n", static_cast<long long>(run.id), a->experiment.c_str(),
+                  a->db.c_str());
       return 0;
     };
   });

@@ -25,6 +25,7 @@ void register_predict(CLI::App& app, Action& action);  // predict, explain, figu
 void register_plot(CLI::App& app, Action& action);
 void register_data_fetch(CLI::App* data, Action& action);  // cast data fetch
 void register_reproduce(CLI::App& app, Action& action);
+void register_catalog(CLI::App& app, Action& action);  // cast tasks, cast models
 
 // The data folder: $CAST_DATA_DIR, else ../shared/data or shared/data near the working
 // directory or the executable; empty when none is found.
@@ -45,5 +46,17 @@ std::string default_data_source(Task t);
 // one; fails naming what to pass when none), the default cache, progress unless quiet.
 PrepareOptions dataset_options(const std::string& task, const std::string& source, std::size_t limit, bool quiet,
                                std::size_t max_tokens);
+
+// --task T [--target FIELD --unit U] [--filters paper|none], as train and data prepare take them.
+struct TaskArgs {
+  std::string task, target, unit, filters;
+};
+void add_task_options(CLI::App* cmd, TaskArgs& t);
+// The dataset options for these task arguments (dataset_options, then the custom task's field and
+// unit, then --filters); fails naming the option that is wrong.
+PrepareOptions task_dataset_options(const TaskArgs& t, const std::string& source, std::size_t limit, bool quiet,
+                                    std::size_t max_tokens);
+// Every removal of a prepared dataset, by reason and count, on one line per reason.
+void print_removals(const Dataset& d);
 
 }  // namespace cast::cli

@@ -4,6 +4,7 @@
 
 #include "cli/commands.hpp"
 #include "common/error.hpp"
+#include "train/stop_signal.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   cast::cli::register_predict(app, action);
   cast::cli::register_plot(app, action);
   cast::cli::register_reproduce(app, action);
+  cast::cli::register_catalog(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -30,6 +32,10 @@ int main(int argc, char** argv) {
   }
   try {
     return action ? action() : 0;
+  } catch (const cast::StopRequested& e) {
+    // Stopped by a signal at a checkpoint (train/stop_signal.hpp): "run me again".
+    std::fprintf(stderr, "%s\n", e.what());
+    return cast::kExitRequeue;
   } catch (const cast::InputError& e) {
     std::fprintf(stderr, "ERROR: %s\n", e.what());
     return 1;

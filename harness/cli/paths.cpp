@@ -72,13 +72,59 @@ PrepareOptions dataset_options(const std::string& task, const std::string& sourc
                                std::size_t max_tokens) {
   PrepareOptions po;
   po.task = parse_task(task);
+  if (po.task == Task::Custom && source.empty())
+    fail("--task custom trains on your own data: pass --source FILE or FOLDER (CIFs/POSCARs with id_prop.csv, "
+         "MatBench .json.gz, MP .jsonl) and --target FIELD");
   po.source = source.empty() ? default_data_source(po.task) : source;
   if (po.source.empty()) fail("no --source and no data folder found; pass --source FILE or set CAST_DATA_DIR");
+  // The paper's filters belong to the paper's tasks; one's own property gets them only when asked.
+  po.filters.paper_filters = po.task != Task::Custom;
   po.limit = limit;
   po.progress = !quiet;
   po.cache_dir = default_cache_dir();
   po.max_tokens = max_tokens;
   return po;
+}
+
+void add_task_options(CLI::App* cmd, TaskArgs& t) {
+  std::string tasks;
+  for (const auto& i : all_tasks()) tasks += std::string(tasks.empty() ? "" : ", ") + i.name;
+  cmd->add_option("--task", t.task, "One of: " + tasks + " ('cast tasks' lists them)")->required();
+  cmd->add_option("--target", t.target,
+                  "--task custom: the source's field holding the property (default 'target', an id_prop.csv's "
+                  "value column; nested JSON keys joined by '.')");
+  cmd->add_option("--unit", t.unit, "--task custom: the property's unit, shown with every MAE");
+  cmd->add_option("--filters", t.filters,
+                  "paper | none: the paper's dataset filters (default: paper for the paper's tasks, none for custom)")
+      ->check(CLI::IsMember({"paper", "none"}));
+}
+
+PrepareOptions task_dataset_options(const TaskArgs& t, const std::string& source, std::size_t limit, bool quiet,
+                                    std::size_t max_tokens) {
+  const TaskSpec spec = make_task_spec(t.task, t.target, t.unit);
+  PrepareOptions po = dataset_options(t.task, source, limit, quiet, max_tokens);
+  po.target_field = spec.field;
+  po.unit = spec.unit;
+  if (!t.filters.empty()) po.filters.paper_filters = t.filters == "paper";
+  return po;
+}
+
+void print_removals(const Dataset& d) {
+  std::size_t removed = 0;
+  for (const auto& [k, v] : d.removed) removed += v;
+  std::printf("%s: %zu entries read, %zu kept, %zu removed\n", d.source.c_str(), d.entries_read,
+              d.records.size(), removed);
+  for (const auto& [k, v] : d.removed) {
+    std::printf("  removed %6zu  %s\n", v, k.c_str());
+    auto ex = d.removed_examples.find(k);
+    if (ex != d.removed_examples.end())
+      for (const auto& m : ex->second) std::printf("                  e.g. %s\n", m.c_str());
+  }
+  for (const auto& [k, v] : d.target_fields) std::printf("  target from %s: %zu\n", k.c_str(), v);
+  for (const auto& [k, v] : d.text_failures)
+    std::printf("  no text (gets [CLS] only) %6zu  %s\n", v, k.c_str());
+  std::printf("  split: train %zu, val %zu, test %zu\n", d.count(Split::Train), d.count(Split::Val),
+              d.count(Split::Test));
 }
 
 }  // namespace cast::cli

@@ -1,5 +1,9 @@
 #include "common/file_io.hpp"
 
+#include <dirent.h>
+#include <algorithm>
+#include <vector>
+
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -81,7 +85,12 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
   std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   {
     std::ofstream os(tmp, std::ios::binary | std::ios::trunc);
-    if (!os) fail(tmp, ": cannot write (", std::strerror(errno), ")");
+    if (!os) {
+      const auto slash = path.find_last_of('/');
+      const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+      if (!is_directory(dir)) fail(path, ": cannot write: the folder ", dir, " does not exist (create it, or write elsewhere)");
+      fail(path, ": cannot write (", std::strerror(errno), ")");
+    }
     os.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     os.flush();
     if (!os) fail(tmp, ": write failed (disk full?)");
@@ -128,6 +137,19 @@ void make_directories(const std::string& dir) {
     start = slash + 1;
   }
   if (!is_directory(dir)) fail(dir, ": cannot create this folder (", std::strerror(errno), ")");
+}
+
+std::vector<std::string> list_directory(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) fail(dir, ": cannot list this folder (", std::strerror(errno), ")");
+  std::vector<std::string> out;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string n = e->d_name;
+    if (n != "." && n != "..") out.push_back(n);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 bool is_directory(const std::string& path) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace cast {
 
@@ -28,6 +29,8 @@ inline std::uint64_t fnv1a64(const std::string& s, std::uint64_t seed = 0xcbf29c
 std::uint64_t hash_file(const std::string& path);
 
 bool is_directory(const std::string& path);
+// The names in a folder (no "." or ".."), sorted; throws InputError naming it when unreadable.
+std::vector<std::string> list_directory(const std::string& dir);
 // mkdir -p; throws InputError naming the folder when it cannot be created.
 void make_directories(const std::string& dir);
 bool file_exists(const std::string& path);

@@ -33,7 +33,7 @@ namespace {
 std::string settings_of(const PrepareOptions& opt) {
   std::ostringstream os;
   os.precision(17);
-  os << "task=" << task_info(opt.task).name << " limit=" << opt.limit << " "
+  os << "task=" << opt.spec().name() << " limit=" << opt.limit << " "
      << opt.graph.settings_string() << " " << opt.filters.settings_string()
      << " split_seed=" << opt.split.seed << " train=" << opt.split.train << " val=" << opt.split.val
      << " min_distance=" << opt.min_distance << " format=" << kDatasetFormatVersion
@@ -50,16 +50,72 @@ std::string basename_no_ext(const std::string& p) {
 }
 }  // namespace
 
+std::uint64_t hash_source(const std::string& path) {
+  if (!is_directory(path)) return hash_file(path);
+  // A folder: every regular file, in name order, name and content (a changed CIF is a changed dataset).
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (const auto& name : list_directory(path)) {
+    const std::string f = path + "/" + name;
+    if (is_directory(f)) continue;
+    h = fnv1a64(name, h);
+    const std::uint64_t c = hash_file(f);
+    h = fnv1a64(&c, sizeof c, h);
+  }
+  return h;
+}
+
 std::uint64_t cache_key(const PrepareOptions& opt) {
-  std::uint64_t h = is_directory(opt.source) ? hash_file(opt.source + "/id_prop.csv")
-                                             : hash_file(opt.source);
-  return fnv1a64(settings_of(opt), h);
+  return fnv1a64(settings_of(opt), hash_source(opt.source));
+}
+
+namespace {
+std::string hex16(std::uint64_t v) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(v));
+  return hex;
+}
+std::string base_name(std::string p) {
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  auto k = p.find_last_of('/');
+  return k == std::string::npos ? p : p.substr(k + 1);
+}
+}  // namespace
+
+std::string dataset_identity(const PrepareOptions& opt) {
+  std::ostringstream os;
+  os.precision(17);
+  os << "task=" << opt.spec().name() << " field=" << opt.target_field << " limit=" << opt.limit << " "
+     << opt.filters.settings_string() << " split_seed=" << opt.split.seed << " train=" << opt.split.train
+     << " val=" << opt.split.val << " min_distance=" << opt.min_distance;
+  return hex16(fnv1a64(os.str(), hash_source(opt.source)));
+}
+
+std::string dataset_description(const PrepareOptions& opt) {
+  std::string s = opt.spec().name() + " from " + base_name(opt.source) + " (content " + hex16(hash_source(opt.source)) + ")";
+  s += opt.limit > 0 ? ", first " + std::to_string(opt.limit) + " entries" : ", every entry";
+  s += opt.filters.paper_filters ? ", the paper's filters" : ", no filters";
+  return s;
+}
+
+std::string text_encoder_identity(const std::string& dir) {
+  if (dir.empty()) return {};
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  bool any = false;
+  for (const char* f : {"config.json", "vocab.txt", "model.safetensors", "pytorch_model.bin"}) {
+    const std::string p = dir + "/" + f;
+    if (!file_exists(p)) continue;
+    const std::uint64_t c = hash_file(p);
+    h = fnv1a64(&c, sizeof c, fnv1a64(std::string(f), h));
+    any = true;
+  }
+  if (!any) fail(dir, ": not a text encoder directory (no config.json, vocab.txt or weights)");
+  return base_name(dir) + "@" + hex16(h);
 }
 
 std::string cache_path(const PrepareOptions& opt, std::uint64_t key) {
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(key));
-  return opt.cache_dir + "/" + task_info(opt.task).name + "-" + basename_no_ext(opt.source) + "-" +
+  return opt.cache_dir + "/" + opt.spec().name() + "-" + basename_no_ext(opt.source) + "-" +
          hex + ".castds";
 }
 
@@ -129,7 +185,7 @@ static std::string featurize_record(const Entry& e, const PrepareOptions& opt, c
 
 Dataset featurize_entries(std::vector<Entry>& entries, const PrepareOptions& opt, std::vector<std::string>& errors) {
   Dataset d;
-  d.task = task_info(opt.task).name;
+  d.task = opt.spec().name();
   d.settings = settings_of(opt);
   d.max_tokens = opt.max_tokens;
   d.entries_read = entries.size();
@@ -180,7 +236,7 @@ Dataset prepare_dataset(const PrepareOptions& opt, bool* loaded_from_cache) {
   std::vector<Entry> entries = read_entries(opt.source, ro);
 
   Dataset d;
-  d.task = task_info(opt.task).name;
+  d.task = opt.spec().name();
   d.source = opt.source;
   d.settings = settings_of(opt);
   d.key = key;
@@ -192,6 +248,7 @@ Dataset prepare_dataset(const PrepareOptions& opt, bool* loaded_from_cache) {
   std::vector<std::string> reason(entries.size());
   std::vector<std::string> target_field(entries.size());
   std::vector<char> is_error(entries.size(), 0);
+  std::vector<std::string> message(entries.size());
   std::unique_ptr<text::BertTokenizer> tokenizer = make_tokenizer(opt);
   const text::TextNormalizer normalizer = text::TextNormalizer::builtin();
   std::atomic<bool> stop{false};
@@ -199,18 +256,19 @@ Dataset prepare_dataset(const PrepareOptions& opt, bool* loaded_from_cache) {
   parallel_for(entries.size(), opt.threads, [&](std::size_t i) {
     if (stop.load()) return;
     Entry& e = entries[i];
-    auto bad = [&](const std::string& category, const std::string& message) {
+    auto bad = [&](const std::string& category, const std::string& msg) {
       reason[i] = category;
       is_error[i] = 1;
+      message[i] = msg;
       if (opt.on_error == OnError::Fail) {
         stop.store(true);
-        fail(message, " (entry '", e.id, "'; rerun with --on-error skip to skip and count such entries)");
+        fail(msg, " (entry '", e.id, "'; rerun with --on-error skip to skip and count such entries)");
       }
     };
     if (!e.ok) return bad("unreadable structure", e.error);
     if (e.structure.has_partial_occupancy())
       return bad("partial occupancy", e.where + ": partial occupancy (disordered sites) is not supported; order the structure first");
-    auto target = task_target(opt.task, e);
+    auto target = task_target(opt.task, e, opt.target_field);
     if (!target) { reason[i] = "no target field"; return; }
     std::string why = filter_reason(opt.task, e, target->value, opt.filters);
     if (!why.empty()) { reason[i] = why; return; }
@@ -226,7 +284,10 @@ Dataset prepare_dataset(const PrepareOptions& opt, bool* loaded_from_cache) {
 
   for (std::size_t i = 0; i < entries.size(); ++i) {
     if (!reason[i].empty()) {
-      ++d.removed[(is_error[i] ? "bad entry: " : "filter: ") + reason[i]];
+      const std::string k = (is_error[i] ? "bad entry: " : "filter: ") + reason[i];
+      ++d.removed[k];
+      auto& ex = d.removed_examples[k];
+      if (is_error[i] && ex.size() < 3) ex.push_back(message[i].empty() ? entries[i].where : message[i]);
       continue;
     }
     if (recs[i].id.empty()) continue;
@@ -254,6 +315,12 @@ void save_dataset(const Dataset& d, const std::string& path) {
   w.put<std::uint64_t>(d.entries_read);
   w.put<std::uint32_t>(static_cast<std::uint32_t>(d.removed.size()));
   for (const auto& [k, v] : d.removed) { w.put_string(k); w.put<std::uint64_t>(v); }
+  w.put<std::uint32_t>(static_cast<std::uint32_t>(d.removed_examples.size()));
+  for (const auto& [k, v] : d.removed_examples) {
+    w.put_string(k);
+    w.put<std::uint32_t>(static_cast<std::uint32_t>(v.size()));
+    for (const auto& m : v) w.put_string(m);
+  }
   w.put<std::uint32_t>(static_cast<std::uint32_t>(d.target_fields.size()));
   for (const auto& [k, v] : d.target_fields) { w.put_string(k); w.put<std::uint64_t>(v); }
   w.put<std::uint32_t>(static_cast<std::uint32_t>(d.text_failures.size()));
@@ -301,6 +368,14 @@ Dataset load_dataset(const std::string& path) {
     for (auto n = r.get<std::uint32_t>(); n > 0; --n) {
       std::string k = r.get_string();
       d.removed[k] = r.get<std::uint64_t>();
+    }
+    for (auto n = r.get<std::uint32_t>(); n > 0; --n) {
+      std::string k = r.get_string();
+      auto& v = d.removed_examples[k];
+      for (auto m = r.get<std::uint32_t>(); m > 0; --m) {
+        if (v.size() >= 16) throw CorruptData("too many examples");
+        v.push_back(r.get_string());
+      }
     }
     for (auto n = r.get<std::uint32_t>(); n > 0; --n) {
       std::string k = r.get_string();

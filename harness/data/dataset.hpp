@@ -14,7 +14,7 @@
 
 namespace cast {
 
-constexpr std::uint32_t kDatasetFormatVersion = 3;
+constexpr std::uint32_t kDatasetFormatVersion = 4;
 
 struct DatasetRecord {
   std::string id;
@@ -39,6 +39,7 @@ struct Dataset {
   std::uint64_t key = 0;
   std::size_t entries_read = 0;
   std::map<std::string, std::size_t> removed;  // reason -> count
+  std::map<std::string, std::vector<std::string>> removed_examples;  // reason -> first few "where: why" of bad entries
   std::map<std::string, std::size_t> target_fields;  // field -> count
   std::map<std::string, std::size_t> text_failures;  // reason -> count (those get [CLS] only)
   std::size_t max_tokens = 512;
@@ -50,6 +51,9 @@ enum class OnError { Skip, Fail };
 
 struct PrepareOptions {
   Task task = Task::FormationEnergy;
+  std::string target_field;    // Task::Custom: the source's field (id_prop.csv: "target")
+  std::string unit;            // Task::Custom: the user's unit
+  TaskSpec spec() const { return {task, target_field, unit}; }
   std::string source;
   std::size_t limit = 0;       // first N entries of the source (0 = all)
   unsigned threads = 0;
@@ -74,6 +78,18 @@ Dataset prepare_dataset(const PrepareOptions& opt, bool* loaded_from_cache = nul
 // graph, description, tokens; no target, no filters. Entries that cannot be featurized are
 // left out and their messages appended to errors.
 Dataset featurize_entries(std::vector<Entry>& entries, const PrepareOptions& opt, std::vector<std::string>& errors);
+
+// A dataset's identity in the results store: the content of the source (every file of a folder),
+// the task and its target field, the filters, the limit and the split; featurizer settings are
+// configuration, not identity. 16 hex digits.
+std::string dataset_identity(const PrepareOptions& opt);
+// For people: "log_kvrh from matbench_log_kvrh.subset.json.gz (content 1a2b...), limit 300, paper filters".
+std::string dataset_description(const PrepareOptions& opt);
+// A text encoder directory's identity: its config.json, vocab.txt and weights, hashed
+// (basename@16 hex digits); "" for an empty path.
+std::string text_encoder_identity(const std::string& dir);
+// The content hash of a source file, or of every regular file of a folder (names and bytes).
+std::uint64_t hash_source(const std::string& path);
 
 std::string cache_path(const PrepareOptions& opt, std::uint64_t key);
 std::uint64_t cache_key(const PrepareOptions& opt);

@@ -1,5 +1,6 @@
 #include "data/tasks.hpp"
 
+#include <cctype>
 #include <cmath>
 
 #include "common/error.hpp"
@@ -13,6 +14,7 @@ const std::vector<TaskInfo>& all_tasks() {
       {Task::BandGap, "band_gap", "eV", "PBE band gap, non-metals only (gap > 0)"},
       {Task::LogGVRH, "log_gvrh", "log10(GPa)", "log10 of the VRH shear modulus"},
       {Task::LogKVRH, "log_kvrh", "log10(GPa)", "log10 of the VRH bulk modulus"},
+      {Task::Custom, "custom", "", "any numeric field of the source (--target NAME --unit U); no filters unless --filters paper"},
   };
   return tasks;
 }
@@ -51,9 +53,14 @@ std::optional<Target> log_of(const Entry& e, std::initializer_list<const char*> 
 }
 }  // namespace
 
-std::optional<Target> task_target(Task t, const Entry& e) {
+std::optional<Target> task_target(Task t, const Entry& e, const std::string& field) {
   std::optional<Target> r;
   switch (t) {
+    case Task::Custom: {
+      auto it = e.values.find(field.empty() ? "target" : field);
+      if (it == e.values.end()) return std::nullopt;
+      return Target{it->second, it->first};
+    }
     case Task::TotalEnergy: r = first_of(e, {"energy_per_atom", "total_energy"}); break;
     case Task::FormationEnergy:
       r = first_of(e, {"formation_energy_per_atom", "e_form", "formation_energy"});
@@ -68,6 +75,35 @@ std::optional<Target> task_target(Task t, const Entry& e) {
   }
   if (!r) r = first_of(e, {"target"});  // id_prop.csv folders
   return r;
+}
+
+std::string TaskSpec::name() const {
+  if (task != Task::Custom) return task_info(task).name;
+  return "custom-" + (field.empty() ? std::string("target") : field);
+}
+
+std::string TaskSpec::unit_label() const {
+  if (task != Task::Custom) return task_info(task).unit;
+  return unit;
+}
+
+TaskSpec make_task_spec(const std::string& task, const std::string& target, const std::string& unit) {
+  TaskSpec s;
+  s.task = parse_task(task);
+  if (s.task == Task::Custom) {
+    s.field = target.empty() ? "target" : target;
+    s.unit = unit;
+    for (char c : s.field)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-'))
+        fail("--target '", target, "': use the field's name as the source spells it (letters, digits, '_', '.', '-')");
+  } else {
+    if (!target.empty())
+      fail("--target is for '--task custom'; task '", task, "' reads its own fields (",
+           task_info(s.task).description, ")");
+    if (!unit.empty() && unit != task_info(s.task).unit)
+      fail("--unit '", unit, "': task '", task, "' is in ", task_info(s.task).unit, "; --unit is for '--task custom'");
+  }
+  return s;
 }
 
 }  // namespace cast

@@ -1,5 +1,6 @@
-// The prediction tasks of the paper (SPEC §0.1) and where each finds its target in a source.
-// Units: energies eV/atom, band gap eV, moduli log10(GPa).
+// The prediction tasks of the paper (SPEC §0.1) and where each finds its target in a source,
+// and the custom task: any numeric property of a source, named by the user (--target, --unit).
+// Units: energies eV/atom, band gap eV, moduli log10(GPa); a custom task's are the user's.
 #pragma once
 #include <optional>
 #include <string>
@@ -9,7 +10,7 @@
 
 namespace cast {
 
-enum class Task { TotalEnergy, FormationEnergy, BandGap, LogGVRH, LogKVRH };
+enum class Task { TotalEnergy, FormationEnergy, BandGap, LogGVRH, LogKVRH, Custom };
 
 struct TaskInfo {
   Task task;
@@ -18,6 +19,7 @@ struct TaskInfo {
   const char* description;
 };
 
+// The paper's tasks and "custom", in that order.
 const std::vector<TaskInfo>& all_tasks();
 const TaskInfo& task_info(Task t);
 // Throws InputError listing the valid names.
@@ -28,6 +30,19 @@ struct Target {
   std::string field;  // the source field it came from, e.g. "shear_modulus.vrh (log10)"
 };
 // The target of `t` for an entry, from whichever field the source has; nullopt when absent.
-std::optional<Target> task_target(Task t, const Entry& e);
+// A custom task reads exactly `field` (an id_prop.csv's value column is "target").
+std::optional<Target> task_target(Task t, const Entry& e, const std::string& field = "");
+
+// A task as the user gave it: which one, for a custom task its field and unit.
+struct TaskSpec {
+  Task task = Task::FormationEnergy;
+  std::string field;  // custom: the source field holding the target
+  std::string unit;   // custom: the user's unit ("" = none given)
+  // The name runs and tables use: the paper's name, or "custom-<field>".
+  std::string name() const;
+  std::string unit_label() const;
+};
+// "--task custom" needs --target (or an id_prop.csv's "target" column); --unit only with custom.
+TaskSpec make_task_spec(const std::string& task, const std::string& target, const std::string& unit);
 
 }  // namespace cast

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <tuple>
 #include <sstream>
 
 #include "common/error.hpp"
@@ -41,11 +42,19 @@ std::string fmt(double x, int digits = 3) {
 
 std::string render_table1(const ResultsStore& store, const Table1Options& opt) {
   // Ours: test MAE per finished run, recomputed from predictions by the store.
-  std::map<std::pair<std::string, std::string>, std::vector<double>> maes;
-  std::map<std::string, std::set<std::string>> encoders;  // task -> text encoders used
+  // One run per (model, task, seed): the newest finished one when several datasets or encoders
+  // were tried under one experiment (a store never mixes them into one cell).
+  std::map<std::tuple<std::string, std::string, std::uint64_t>, RunInfo> chosen;
   for (const auto& r : store.runs("status='done'")) {
     if (r.key.profile != opt.profile) continue;
     if (!opt.experiment.empty() && r.key.experiment != opt.experiment) continue;
+    auto k = std::make_tuple(r.key.model, r.key.task, r.key.seed);
+    auto it = chosen.find(k);
+    if (it == chosen.end() || r.finished > it->second.finished) chosen[k] = r;
+  }
+  std::map<std::pair<std::string, std::string>, std::vector<double>> maes;
+  std::map<std::string, std::set<std::string>> encoders;  // task -> text encoders used
+  for (const auto& [k, r] : chosen) {
     for (const auto& [name, v] : store.metrics(r.id, "test"))
       if (name == "mae") maes[{r.key.model, r.key.task}].push_back(v);
     if (!r.text_encoder.empty()) encoders[r.key.task].insert(r.text_encoder);

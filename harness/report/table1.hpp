@@ -14,7 +14,7 @@ TableFormat parse_table_format(const std::string& s);
 
 struct Table1Options {
   std::string profile = "demo";
-  std::string experiment;    // empty: every experiment
+  std::string experiment = "table1";  // empty: every experiment
   std::string paper_csv;     // results/paper_table1.csv
   TableFormat format = TableFormat::Markdown;
 };

@@ -5,13 +5,16 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <tuple>
 
 #include "common/error.hpp"
+#include "common/file_io.hpp"
 
 namespace cast {
 
 namespace {
 constexpr int kApplicationId = 0x43415354;  // "CAST"
+constexpr int kBusyTimeoutMs = 120000;
 
 double now_s() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -70,43 +73,108 @@ struct Transaction {
 };
 }  // namespace
 
-ResultsStore::ResultsStore(const std::string& path) : path_(path) {
+Journal parse_journal(const std::string& s) {
+  if (s == "wal") return Journal::Wal;
+  if (s == "delete") return Journal::Delete;
+  fail("unknown store journal '", s, "'; valid: wal (many processes on one host), delete (one writer, shared filesystems)");
+}
+
+namespace {
+const char* kRunsTable = R"(CREATE TABLE IF NOT EXISTS runs(
+  id INTEGER PRIMARY KEY, experiment TEXT NOT NULL, model TEXT NOT NULL, task TEXT NOT NULL,
+  seed INTEGER NOT NULL, profile TEXT NOT NULL, dataset TEXT NOT NULL DEFAULT '', text_encoder_id TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL, config TEXT, git_sha TEXT, versions TEXT, device TEXT, text_encoder TEXT, dataset_desc TEXT,
+  started REAL, finished REAL, error TEXT, origin TEXT,
+  UNIQUE(experiment, model, task, seed, profile, dataset, text_encoder_id));)";
+const char* kRunColumns = "id, experiment, model, task, seed, profile, dataset, text_encoder_id, status, config, git_sha, "
+                          "versions, device, text_encoder, dataset_desc, started, finished, error, origin";
+}  // namespace
+
+ResultsStore::ResultsStore(const std::string& path, Journal journal) : path_(path) {
   if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
     std::string m = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     db_ = nullptr;
     fail(path, ": cannot open the results database (", m, ")");
   }
-  sqlite3_busy_timeout(db_, 60000);
-  // Refuse anything that is not an empty database or a cast store.
-  int app = 0, tables = 0;
+  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
   try {
+    init(journal);
+  } catch (...) {
+    // The constructor does not finish, so the destructor will not close it.
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw;
+  }
+}
+
+void ResultsStore::init(Journal journal) {
+  const std::string& path = path_;
+  auto refuse = [&](const std::string& why) { fail(path, why); };
+  // Refuse anything that is not an empty database or a cast store.
+  auto read_header = [&](int& app, int& tables) {
     Stmt a(db_, "PRAGMA application_id", path_);
     if (a.step(db_, path_)) app = static_cast<int>(a.integer(0));
     Stmt t(db_, "SELECT count(*) FROM sqlite_master", path_);
     if (t.step(db_, path_)) tables = static_cast<int>(t.integer(0));
+  };
+  int app = 0, tables = 0;
+  try {
+    read_header(app, tables);
   } catch (const InputError&) {
-    sqlite3_close(db_);
-    db_ = nullptr;
-    fail(path, ": not a SQLite database (corrupted, or another kind of file); move it away or pass another --db");
+    refuse(": not a SQLite database (corrupted, or another kind of file); move it away or pass another --db");
   }
-  if (tables > 0 && app != kApplicationId) {
-    sqlite3_close(db_);
-    db_ = nullptr;
-    fail(path, ": a SQLite database of another application, not a cast results store; pass another --db");
+  if (tables > 0 && app != kApplicationId)
+    refuse(": a SQLite database of another application, not a cast results store; pass another --db");
+  // The journal mode needs a moment of exclusive access, which SQLite does not wait for through
+  // the busy handler: retried here until the busy timeout has run out.
+  const std::string mode = journal == Journal::Wal ? "wal" : "delete";
+  for (int waited = 0;; waited += 20) {
+    std::string got;
+    try {
+      Stmt j(db_, "PRAGMA journal_mode=" + mode, path_);
+      if (j.step(db_, path_)) got = j.text(0);
+    } catch (const InputError&) {
+      if (waited >= kBusyTimeoutMs) throw;
+    }
+    if (got == mode) break;
+    if (waited >= kBusyTimeoutMs) refuse(": cannot set the journal mode to " + mode + " (the database stays busy)");
+    sqlite3_sleep(20);
   }
-  exec("PRAGMA journal_mode=WAL");
-  exec("PRAGMA synchronous=NORMAL");
-  exec("PRAGMA foreign_keys=ON");
-  if (tables == 0) {
-    exec("PRAGMA application_id=" + std::to_string(kApplicationId));
-  }
-  exec(R"(CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS runs(
-  id INTEGER PRIMARY KEY, experiment TEXT NOT NULL, model TEXT NOT NULL, task TEXT NOT NULL,
-  seed INTEGER NOT NULL, profile TEXT NOT NULL, status TEXT NOT NULL, config TEXT, git_sha TEXT,
-  versions TEXT, device TEXT, text_encoder TEXT, started REAL, finished REAL, error TEXT,
-  UNIQUE(experiment, model, task, seed, profile));
+  exec(journal == Journal::Wal ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL");
+  // Creation and migration in one write transaction, so concurrent openers wait for each other
+  // (BEGIN IMMEDIATE goes through the busy handler) and each sees the schema whole.
+  exec("PRAGMA foreign_keys=OFF");
+  {
+    Transaction t(db_, path_);
+    read_header(app, tables);
+    if (tables > 0 && app != kApplicationId)
+      refuse(": a SQLite database of another application, not a cast results store; pass another --db");
+    if (tables == 0) exec("PRAGMA application_id=" + std::to_string(kApplicationId));
+    exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);");
+    std::string version;
+    {
+      Stmt v(db_, "SELECT value FROM meta WHERE key='schema_version'", path_);
+      if (v.step(db_, path_)) version = v.text(0);
+    }
+    if (version == "1") {
+      // Schema 1 keyed a run by five fields; its runs keep an empty dataset and encoder identity.
+      // (The new table is renamed into place, so the other tables' references stay "runs".)
+      std::string v2 = kRunsTable;
+      v2.replace(v2.find("runs("), 4, "runs_v2");
+      exec(v2);
+      exec("INSERT INTO runs_v2(id, experiment, model, task, seed, profile, dataset, text_encoder_id, status, config, "
+           "git_sha, versions, device, text_encoder, started, finished, error) SELECT id, experiment, model, task, seed, "
+           "profile, '', '', status, config, git_sha, versions, device, text_encoder, started, finished, error FROM runs");
+      exec("DROP TABLE runs");
+      exec("ALTER TABLE runs_v2 RENAME TO runs");
+      exec("UPDATE meta SET value='2' WHERE key='schema_version'");
+      version = "2";
+    } else if (!version.empty() && version != std::to_string(kSchemaVersion)) {
+      refuse(": results store schema " + version + ", this cast reads " + std::to_string(kSchemaVersion) +
+             " (a newer cast wrote it)");
+    }
+    exec(std::string(kRunsTable) + R"(
 CREATE TABLE IF NOT EXISTS epochs(
   run_id INTEGER NOT NULL REFERENCES runs(id), epoch INTEGER NOT NULL, train_loss REAL, val_mae REAL,
   lr REAL, seconds REAL, PRIMARY KEY(run_id, epoch));
@@ -127,10 +195,10 @@ CREATE TABLE IF NOT EXISTS histograms(figure TEXT NOT NULL, profile TEXT NOT NUL
   PRIMARY KEY(figure, profile, model, task, layer, lo));
 CREATE TABLE IF NOT EXISTS dataset_stats(profile TEXT NOT NULL, task TEXT NOT NULL, source TEXT, split TEXT NOT NULL,
   name TEXT NOT NULL, value REAL, PRIMARY KEY(profile, task, split, name));
-INSERT OR IGNORE INTO meta VALUES('schema_version', '1');)");
-  Stmt v(db_, "SELECT value FROM meta WHERE key='schema_version'", path_);
-  if (v.step(db_, path_) && v.text(0) != std::to_string(kSchemaVersion))
-    fail(path, ": results store schema ", v.text(0), ", this cast reads ", kSchemaVersion);
+INSERT OR IGNORE INTO meta VALUES('schema_version', '2');)");
+    t.commit();
+  }
+  exec("PRAGMA foreign_keys=ON");
 }
 
 ResultsStore::~ResultsStore() {
@@ -146,51 +214,126 @@ void ResultsStore::exec(const std::string& sql) const {
   }
 }
 
+namespace {
+const char* kKeyWhere = "experiment=? AND model=? AND task=? AND seed=? AND profile=? AND dataset=? AND text_encoder_id=?";
+void bind_key(Stmt& q, const RunKey& k, int first = 1) {
+  q.bind(first, k.experiment).bind(first + 1, k.model).bind(first + 2, k.task)
+      .bind(first + 3, static_cast<std::int64_t>(k.seed)).bind(first + 4, k.profile).bind(first + 5, k.dataset)
+      .bind(first + 6, k.text_encoder);
+}
+RunInfo run_from(const Stmt& s) {
+  RunInfo r;
+  r.id = s.integer(0);
+  r.key = {s.text(1), s.text(2), s.text(3), s.text(5), static_cast<std::uint64_t>(s.integer(4)), s.text(6), s.text(7)};
+  r.status = s.text(8);
+  r.config = s.text(9);
+  r.git_sha = s.text(10);
+  r.versions = s.text(11);
+  r.device = s.text(12);
+  r.text_encoder = s.text(13);
+  r.dataset_desc = s.text(14);
+  r.started = s.real(15);
+  r.finished = s.real(16);
+  r.error = s.text(17);
+  r.origin = s.text(18);
+  return r;
+}
+}  // namespace
+
 std::optional<RunInfo> ResultsStore::find_run(const RunKey& k) const {
-  Stmt q(db_, "SELECT id FROM runs WHERE experiment=? AND model=? AND task=? AND seed=? AND profile=?", path_);
-  q.bind(1, k.experiment).bind(2, k.model).bind(3, k.task).bind(4, static_cast<std::int64_t>(k.seed)).bind(5, k.profile);
+  Stmt q(db_, std::string("SELECT ") + kRunColumns + " FROM runs WHERE " + kKeyWhere, path_);
+  bind_key(q, k);
   if (!q.step(db_, path_)) return std::nullopt;
-  auto v = runs("id=" + std::to_string(q.integer(0)));
-  if (v.empty()) return std::nullopt;
-  return v.front();
+  return run_from(q);
 }
 
-std::int64_t ResultsStore::begin_run(const RunKey& k, const std::string& config, const std::string& git_sha,
-                                     const std::string& versions, const std::string& device, const std::string& text_encoder) {
-  Transaction t(db_, path_);
-  Stmt s(db_, "INSERT INTO runs(experiment, model, task, seed, profile, status, config, git_sha, versions, device, "
-              "text_encoder, started) VALUES(?,?,?,?,?,'running',?,?,?,?,?,?) "
-              "ON CONFLICT(experiment, model, task, seed, profile) DO UPDATE SET "
-              "status=CASE WHEN status='done' THEN 'done' ELSE 'running' END, config=excluded.config, "
-              "git_sha=excluded.git_sha, versions=excluded.versions, device=excluded.device",
+std::vector<RunInfo> ResultsStore::find_runs(const std::string& experiment, const std::string& model,
+                                             const std::string& task, const std::string& profile,
+                                             std::uint64_t seed) const {
+  Stmt q(db_, std::string("SELECT ") + kRunColumns +
+                  " FROM runs WHERE experiment=? AND model=? AND task=? AND seed=? AND profile=? "
+                  "ORDER BY coalesce(finished, started) DESC, id DESC",
          path_);
-  s.bind(1, k.experiment).bind(2, k.model).bind(3, k.task).bind(4, static_cast<std::int64_t>(k.seed)).bind(5, k.profile)
-      .bind(6, config).bind(7, git_sha).bind(8, versions).bind(9, device).bind(10, text_encoder).bind(11, now_s());
-  s.step(db_, path_);
-  Stmt q(db_, "SELECT id FROM runs WHERE experiment=? AND model=? AND task=? AND seed=? AND profile=?", path_);
-  q.bind(1, k.experiment).bind(2, k.model).bind(3, k.task).bind(4, static_cast<std::int64_t>(k.seed)).bind(5, k.profile);
-  q.step(db_, path_);
-  const std::int64_t id = q.integer(0);
-  t.commit();
-  return id;
+  q.bind(1, experiment).bind(2, model).bind(3, task).bind(4, static_cast<std::int64_t>(seed)).bind(5, profile);
+  std::vector<RunInfo> out;
+  while (q.step(db_, path_)) out.push_back(run_from(q));
+  return out;
 }
+
+RunAttempt ResultsStore::begin_run(const RunKey& k, const RunMeta& m) {
+  Transaction t(db_, path_);
+  RunAttempt a;
+  {
+    Stmt q(db_, std::string("SELECT id, status FROM runs WHERE ") + kKeyWhere, path_);
+    bind_key(q, k);
+    if (q.step(db_, path_)) {
+      a.id = q.integer(0);
+      a.was_done = q.text(1) == "done";
+    }
+  }
+  if (a.id == 0) {
+    Stmt s(db_, "INSERT INTO runs(experiment, model, task, seed, profile, dataset, text_encoder_id, status, config, "
+                "git_sha, versions, device, text_encoder, dataset_desc, started) "
+                "VALUES(?,?,?,?,?,?,?,'running',?,?,?,?,?,?,?)",
+           path_);
+    bind_key(s, k);
+    s.bind(8, m.config).bind(9, m.git_sha).bind(10, m.versions).bind(11, m.device).bind(12, m.text_encoder_path)
+        .bind(13, m.dataset_desc).bind(14, now_s());
+    s.step(db_, path_);
+    a.id = sqlite3_last_insert_rowid(db_);
+  } else if (!a.was_done) {
+    Stmt s(db_, "UPDATE runs SET status='running', config=?, git_sha=?, versions=?, device=?, text_encoder=?, "
+                "dataset_desc=?, error=NULL WHERE id=?",
+           path_);
+    s.bind(1, m.config).bind(2, m.git_sha).bind(3, m.versions).bind(4, m.device).bind(5, m.text_encoder_path)
+        .bind(6, m.dataset_desc).bind(7, a.id);
+    s.step(db_, path_);
+  }
+  t.commit();
+  return a;
+}
+
+namespace {
+bool run_is_done(sqlite3* db, const std::string& path, std::int64_t run) {
+  Stmt q(db, "SELECT status FROM runs WHERE id=?", path);
+  q.bind(1, run);
+  if (!q.step(db, path)) fail(path, ": no run ", run);
+  return q.text(0) == "done";
+}
+void insert_epochs(sqlite3* db, const std::string& path, std::int64_t run, const std::vector<StoredEpoch>& v) {
+  Stmt s(db, "INSERT OR REPLACE INTO epochs VALUES(?,?,?,?,?,?)", path);
+  for (const auto& e : v) {
+    sqlite3_reset(s.s);
+    s.bind(1, run).bind(2, e.epoch).bind(3, e.train_loss).bind(4, e.val_mae).bind(5, e.lr).bind(6, e.seconds);
+    s.step(db, path);
+  }
+}
+}  // namespace
 
 void ResultsStore::add_epoch(std::int64_t run, const StoredEpoch& e) {
   Transaction t(db_, path_);
-  Stmt s(db_, "INSERT OR REPLACE INTO epochs VALUES(?,?,?,?,?,?)", path_);
-  s.bind(1, run).bind(2, e.epoch).bind(3, e.train_loss).bind(4, e.val_mae).bind(5, e.lr).bind(6, e.seconds);
-  s.step(db_, path_);
+  if (run_is_done(db_, path_, run)) return;  // a redo of a finished run: finish_run replaces its epochs
+  insert_epochs(db_, path_, run, {e});
   t.commit();
 }
 
-void ResultsStore::finish_run(std::int64_t run, const std::vector<StoredPrediction>& preds) {
+void ResultsStore::reset_epochs(std::int64_t run, const std::vector<StoredEpoch>& history) {
   Transaction t(db_, path_);
-  {
-    Stmt del(db_, "DELETE FROM predictions WHERE run_id=?", path_);
+  if (run_is_done(db_, path_, run)) return;
+  Stmt del(db_, "DELETE FROM epochs WHERE run_id=?", path_);
+  del.bind(1, run).step(db_, path_);
+  insert_epochs(db_, path_, run, history);
+  t.commit();
+}
+
+void ResultsStore::finish_run(std::int64_t run, const std::vector<StoredPrediction>& preds,
+                              const std::vector<StoredEpoch>& epochs, const RunMeta& meta) {
+  Transaction t(db_, path_);
+  for (const char* table : {"predictions", "metrics", "epochs"}) {
+    Stmt del(db_, std::string("DELETE FROM ") + table + " WHERE run_id=?", path_);
     del.bind(1, run).step(db_, path_);
-    Stmt delm(db_, "DELETE FROM metrics WHERE run_id=?", path_);
-    delm.bind(1, run).step(db_, path_);
   }
+  insert_epochs(db_, path_, run, epochs);
   Stmt ins(db_, "INSERT INTO predictions VALUES(?,?,?,?,?)", path_);
   std::map<std::string, std::vector<const StoredPrediction*>> by_split;
   for (const auto& p : preds) {
@@ -219,16 +362,134 @@ void ResultsStore::finish_run(std::int64_t run, const std::vector<StoredPredicti
       m.step(db_, path_);
     }
   }
-  Stmt u(db_, "UPDATE runs SET status='done', finished=?, error=NULL WHERE id=?", path_);
-  u.bind(1, now_s()).bind(2, run).step(db_, path_);
+  Stmt u(db_, "UPDATE runs SET status='done', finished=?, error=NULL, config=?, git_sha=?, versions=?, device=?, "
+              "text_encoder=?, dataset_desc=? WHERE id=?",
+         path_);
+  u.bind(1, now_s()).bind(2, meta.config).bind(3, meta.git_sha).bind(4, meta.versions).bind(5, meta.device)
+      .bind(6, meta.text_encoder_path).bind(7, meta.dataset_desc).bind(8, run).step(db_, path_);
   t.commit();
 }
 
-void ResultsStore::fail_run(std::int64_t run, const std::string& reason) {
+bool ResultsStore::fail_run(std::int64_t run, const std::string& reason) {
   Transaction t(db_, path_);
-  Stmt u(db_, "UPDATE runs SET status='failed', finished=?, error=? WHERE id=?", path_);
+  Stmt u(db_, "UPDATE runs SET status='failed', finished=?, error=? WHERE id=? AND status!='done'", path_);
   u.bind(1, now_s()).bind(2, reason).bind(3, run).step(db_, path_);
+  const bool changed = sqlite3_changes(db_) > 0;
   t.commit();
+  return changed;
+}
+
+MergeReport ResultsStore::merge(const std::string& other) {
+  if (!file_exists(other)) fail(other, ": no such store to merge");
+  {
+    // Checked as a store of this schema (opened the way it was written, so its journal stays).
+    sqlite3* o = nullptr;
+    const bool opened = sqlite3_open_v2(other.c_str(), &o, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK;
+    int app = 0;
+    std::string version;
+    if (opened) {
+      sqlite3_busy_timeout(o, kBusyTimeoutMs);
+      try {
+        Stmt a(o, "PRAGMA application_id", other);
+        if (a.step(o, other)) app = static_cast<int>(a.integer(0));
+        Stmt v(o, "SELECT value FROM meta WHERE key='schema_version'", other);
+        if (v.step(o, other)) version = v.text(0);
+      } catch (const InputError&) {
+        app = 0;
+      }
+    }
+    sqlite3_close(o);
+    if (app != kApplicationId) fail(other, ": not a cast results store; nothing merged");
+    if (version != std::to_string(kSchemaVersion))
+      fail(other, ": results store schema ", version, ", this cast merges schema ", kSchemaVersion,
+           " (open it once with this cast, e.g. 'cast results --db ", other, " list', to migrate it)");
+  }
+  {
+    Stmt at(db_, "ATTACH DATABASE ? AS src", path_);
+    at.bind(1, other);
+    at.step(db_, path_);
+  }
+  struct Detach {
+    const ResultsStore* s;
+    ~Detach() { try { s->exec("DETACH DATABASE src"); } catch (...) {} }
+  } detach{this};
+  MergeReport rep;
+  Transaction t(db_, path_);
+  auto preds_of = [&](const char* schema, std::int64_t run) {
+    Stmt q(db_, std::string("SELECT split, sample_id, y_true, y_pred FROM ") + schema +
+                    ".predictions WHERE run_id=? ORDER BY split, sample_id", path_);
+    q.bind(1, run);
+    std::vector<std::tuple<std::string, std::string, double, double>> v;
+    while (q.step(db_, path_)) v.emplace_back(q.text(0), q.text(1), q.real(2), q.real(3));
+    return v;
+  };
+  auto copy_children = [&](std::int64_t from, std::int64_t to) {
+    for (const char* table : {"epochs", "predictions", "metrics"}) {
+      Stmt del(db_, std::string("DELETE FROM main.") + table + " WHERE run_id=?", path_);
+      del.bind(1, to).step(db_, path_);
+    }
+    Stmt e(db_, "INSERT INTO main.epochs SELECT ?, epoch, train_loss, val_mae, lr, seconds FROM src.epochs WHERE run_id=?", path_);
+    e.bind(1, to).bind(2, from).step(db_, path_);
+    Stmt p(db_, "INSERT INTO main.predictions SELECT ?, split, sample_id, y_true, y_pred FROM src.predictions WHERE run_id=?", path_);
+    p.bind(1, to).bind(2, from).step(db_, path_);
+    Stmt m(db_, "INSERT INTO main.metrics SELECT ?, split, name, value FROM src.metrics WHERE run_id=?", path_);
+    m.bind(1, to).bind(2, from).step(db_, path_);
+  };
+  std::vector<RunInfo> incoming;
+  {
+    Stmt q(db_, std::string("SELECT ") + kRunColumns + " FROM src.runs ORDER BY id", path_);
+    while (q.step(db_, path_)) incoming.push_back(run_from(q));
+  }
+  for (const auto& r : incoming) {
+    auto mine = find_run(r.key);
+    if (r.status != "done" && r.status != "failed") { ++rep.runs_skipped; continue; }  // still running there
+    if (mine && mine->status == "done") {
+      if (r.status != "done") { ++rep.runs_skipped; continue; }
+      if (preds_of("main", mine->id) != preds_of("src", r.id))
+        fail("run ", r.key.model, " ", r.key.task, " seed ", r.key.seed, " (experiment ", r.key.experiment, ", profile ",
+             r.key.profile, ", dataset ", r.key.dataset, ") is in both ", mine->origin.empty() ? path_ : mine->origin,
+             " and ", other, " with different predictions; nothing merged (remove one of them, or merge into another --into)");
+      ++rep.runs_same;
+      continue;
+    }
+    if (mine && r.status == "failed") { ++rep.runs_skipped; continue; }  // never replaces a run already here
+    const std::string origin = r.origin.empty() ? other : r.origin;
+    std::int64_t id = 0;
+    if (mine) {
+      Stmt u(db_, "UPDATE runs SET status=?, config=?, git_sha=?, versions=?, device=?, text_encoder=?, dataset_desc=?, "
+                  "started=?, finished=?, error=?, origin=? WHERE id=?", path_);
+      u.bind(1, r.status).bind(2, r.config).bind(3, r.git_sha).bind(4, r.versions).bind(5, r.device)
+          .bind(6, r.text_encoder).bind(7, r.dataset_desc).bind(8, r.started).bind(9, r.finished).bind(10, r.error)
+          .bind(11, origin).bind(12, mine->id).step(db_, path_);
+      id = mine->id;
+      ++rep.runs_replaced;
+    } else {
+      Stmt s(db_, "INSERT INTO runs(experiment, model, task, seed, profile, dataset, text_encoder_id, status, config, "
+                  "git_sha, versions, device, text_encoder, dataset_desc, started, finished, error, origin) "
+                  "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", path_);
+      bind_key(s, r.key);
+      s.bind(8, r.status).bind(9, r.config).bind(10, r.git_sha).bind(11, r.versions).bind(12, r.device)
+          .bind(13, r.text_encoder).bind(14, r.dataset_desc).bind(15, r.started).bind(16, r.finished).bind(17, r.error)
+          .bind(18, origin).step(db_, path_);
+      id = sqlite3_last_insert_rowid(db_);
+      ++rep.runs_added;
+    }
+    copy_children(r.id, id);
+  }
+  {
+    // Frozen splits stay frozen across stores.
+    Stmt c(db_, "SELECT s.task, s.sample_id, s.split, m.split FROM src.splits s JOIN main.splits m "
+                "ON s.task=m.task AND s.sample_id=m.sample_id WHERE s.split!=m.split LIMIT 1", path_);
+    if (c.step(db_, path_))
+      fail(other, ": entry '", c.text(1), "' of task '", c.text(0), "' is in split '", c.text(2), "' there and '",
+           c.text(3), "' in ", path_, ": the stores do not share a frozen split; nothing merged");
+  }
+  exec("INSERT OR IGNORE INTO main.splits SELECT * FROM src.splits;"
+       "INSERT OR REPLACE INTO main.attention_maps SELECT * FROM src.attention_maps;"
+       "INSERT OR REPLACE INTO main.histograms SELECT * FROM src.histograms;"
+       "INSERT OR REPLACE INTO main.dataset_stats SELECT * FROM src.dataset_stats;");
+  t.commit();
+  return rep;
 }
 
 void ResultsStore::record_split(const std::string& task, const std::vector<std::pair<std::string, std::string>>& v) {
@@ -249,24 +510,11 @@ void ResultsStore::record_split(const std::string& task, const std::vector<std::
 }
 
 std::vector<RunInfo> ResultsStore::runs(const std::string& where) const {
-  Stmt s(db_, "SELECT id, experiment, model, task, seed, profile, status, config, git_sha, versions, device, "
-              "text_encoder, started, finished FROM runs" + (where.empty() ? "" : " WHERE " + where) + " ORDER BY id",
+  Stmt s(db_, std::string("SELECT ") + kRunColumns + " FROM runs" + (where.empty() ? "" : " WHERE " + where) +
+                  " ORDER BY id",
          path_);
   std::vector<RunInfo> out;
-  while (s.step(db_, path_)) {
-    RunInfo r;
-    r.id = s.integer(0);
-    r.key = {s.text(1), s.text(2), s.text(3), s.text(5), static_cast<std::uint64_t>(s.integer(4))};
-    r.status = s.text(6);
-    r.config = s.text(7);
-    r.git_sha = s.text(8);
-    r.versions = s.text(9);
-    r.device = s.text(10);
-    r.text_encoder = s.text(11);
-    r.started = s.real(12);
-    r.finished = s.real(13);
-    out.push_back(r);
-  }
+  while (s.step(db_, path_)) out.push_back(run_from(s));
   return out;
 }
 

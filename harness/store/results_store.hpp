@@ -1,7 +1,14 @@
 // The SQLite results store: runs (with their resolved config, git SHA, library versions and
 // device), epochs, predictions, metrics recomputed from predictions, and frozen splits.
-// WAL mode and a busy timeout let several processes write to one database at once; every write
-// is one transaction, so a killed process never leaves half a run's results.
+// A run's identity is (experiment, model, task, seed, profile, dataset, text encoder): the
+// dataset and the text encoder are content identities (hashes of the source and its settings,
+// of the encoder's files), so a different dataset under the same model, task and seed is a
+// different run. A run redone replaces its epochs, predictions and metrics in one transaction; a
+// failed or refused attempt never changes a finished run.
+// Journal::Wal (default) and a busy timeout let any number of processes on one host write one
+// database; Journal::Delete (one writer, no WAL) is for a file on a shared filesystem (NFS,
+// Lustre), one per cluster job, gathered by merge(). Every write is one transaction, so a killed
+// process never leaves half a run's results.
 // A file that is not a cast store (another application's SQLite database, or garbage) is
 // refused with a message naming it.
 #pragma once
@@ -17,14 +24,30 @@ namespace cast {
 struct RunKey {
   std::string experiment, model, task, profile;
   std::uint64_t seed = 0;
+  std::string dataset;        // dataset identity (data/dataset.hpp dataset_identity); "" in stores of schema 1
+  std::string text_encoder;   // text encoder identity ("" for graph-only models)
+};
+
+// What a run records besides its key; replaced by the attempt that finishes it.
+struct RunMeta {
+  std::string config, git_sha, versions, device;
+  std::string text_encoder_path;   // the directory it was read from (for people; the key has its identity)
+  std::string dataset_desc;        // human-readable dataset (source, task, filters, limit)
 };
 
 struct RunInfo {
   std::int64_t id = 0;
   RunKey key;
   std::string status;  // running | done | failed
-  std::string config, git_sha, versions, device, text_encoder;
+  std::string config, git_sha, versions, device, text_encoder, dataset_desc, error, origin;
   double started = 0, finished = 0;
+};
+
+// begin_run's answer: the run's id, and whether it was already finished (then the new attempt
+// records nothing until finish_run replaces the whole result).
+struct RunAttempt {
+  std::int64_t id = 0;
+  bool was_done = false;
 };
 
 struct StoredPrediction {
@@ -57,22 +80,45 @@ struct DatasetStat {
   double value = 0;
 };
 
+enum class Journal { Wal, Delete };
+Journal parse_journal(const std::string& s);  // "wal" | "delete"
+
+struct MergeReport {
+  std::size_t runs_added = 0, runs_replaced = 0, runs_same = 0, runs_skipped = 0;
+};
+
 class ResultsStore {
  public:
-  static constexpr int kSchemaVersion = 1;
-  explicit ResultsStore(const std::string& path);
+  static constexpr int kSchemaVersion = 2;
+  explicit ResultsStore(const std::string& path, Journal journal = Journal::Wal);
   ~ResultsStore();
   ResultsStore(const ResultsStore&) = delete;
   ResultsStore& operator=(const ResultsStore&) = delete;
 
-  // The run for this key: created (status running) when absent; returns its id.
-  std::int64_t begin_run(const RunKey& key, const std::string& config, const std::string& git_sha,
-                         const std::string& versions, const std::string& device, const std::string& text_encoder);
+  // The run for this key: created (status running) when absent. An unfinished run is marked
+  // running with this attempt's meta; a finished one is left exactly as it is.
+  RunAttempt begin_run(const RunKey& key, const RunMeta& meta);
   std::optional<RunInfo> find_run(const RunKey& key) const;
+  // Every run with these five fields, whatever its dataset and text encoder, newest first.
+  std::vector<RunInfo> find_runs(const std::string& experiment, const std::string& model, const std::string& task,
+                                 const std::string& profile, std::uint64_t seed) const;
+  // Epochs of an unfinished run as they happen (a finished run's are replaced by finish_run).
   void add_epoch(std::int64_t run, const StoredEpoch& e);
-  // Stores the predictions, recomputes the metrics from them and marks the run done, atomically.
-  void finish_run(std::int64_t run, const std::vector<StoredPrediction>& predictions);
-  void fail_run(std::int64_t run, const std::string& reason);
+  // An attempt's starting history (from the checkpoint it resumes, or none): the run's epochs
+  // become exactly these, so a restarted run carries no epochs of an earlier attempt. Ignored for
+  // a finished run.
+  void reset_epochs(std::int64_t run, const std::vector<StoredEpoch>& history);
+  // In one transaction: the run's epochs, predictions and meta replaced, the metrics recomputed
+  // from the predictions, the run marked done.
+  void finish_run(std::int64_t run, const std::vector<StoredPrediction>& predictions,
+                  const std::vector<StoredEpoch>& epochs, const RunMeta& meta);
+  // Marks an unfinished run failed; a finished run is never changed (returns false then).
+  bool fail_run(std::int64_t run, const std::string& reason);
+  // Imports the runs, splits, figure data and dataset statistics of another store (a cluster
+  // job's), idempotent by a run's identity: a run present in both with the same predictions is
+  // left alone; a finished run replaces an unfinished one; the same key with other predictions is
+  // refused naming both files, before anything is written.
+  MergeReport merge(const std::string& other_path);
   void record_split(const std::string& task, const std::vector<std::pair<std::string, std::string>>& id_split);
 
   std::vector<RunInfo> runs(const std::string& where_sql = "") const;
@@ -98,6 +144,7 @@ class ResultsStore {
   const std::string& path() const { return path_; }
 
  private:
+  void init(Journal journal);
   void exec(const std::string& sql) const;
   std::string path_;
   sqlite3* db_ = nullptr;

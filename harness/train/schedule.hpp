@@ -1,6 +1,8 @@
 // Learning-rate schedule of the paper (SPEC §0.2, §8): linear warm-up, then cosine with hard
 // restarts (Hugging Face's get_cosine_with_hard_restarts_schedule_with_warmup), as a factor of
-// the peak learning rate.
+// the peak learning rate. One departure (DEVIATIONS 21): warm-up step s runs at (s + 1) / warmup,
+// not s / warmup, so the very first optimiser step is not taken at learning rate 0 (with one batch
+// an epoch, the first epoch would otherwise not train and its untrained weights could be "best").
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -13,7 +15,8 @@ struct WarmupCosineSchedule {
   int cycles = 4;
 
   double factor(std::int64_t step) const {
-    if (step < warmup_steps) return static_cast<double>(step) / static_cast<double>(std::max<std::int64_t>(1, warmup_steps));
+    if (step < warmup_steps)
+      return static_cast<double>(step + 1) / static_cast<double>(std::max<std::int64_t>(1, warmup_steps));
     const double p = static_cast<double>(step - warmup_steps) /
                      static_cast<double>(std::max<std::int64_t>(1, total_steps - warmup_steps));
     if (p >= 1.0) return 0.0;

@@ -178,204 +178,273 @@ void load_model(const std::string& path, Regressor& model) {
   model.load(a);
 }
 
-}  // namespace
 
-TrainResult train_model(const Dataset& d, const TrainConfig& c, const std::function<void(const EpochRecord&)>& on_epoch) {
-  const auto t_start = std::chrono::steady_clock::now();
-  torch::manual_seed(c.seed);
-  const bool with_text = model_uses_text(c.model.kind);
-  auto model = make_regressor(c.model);
-  const torch::Device device(c.device);
-  model->to(device);
-  if (!c.init_from.empty()) {
-    // Pretrained weights (MNP or contrastive): every tensor present in both with equal shape.
-    torch::serialize::InputArchive a;
-    a.load_from(c.init_from);
-    torch::NoGradGuard g;
-    int loaded = 0;
-    for (auto& kv : model->named_parameters()) {
-      torch::Tensor t;
-      if (a.try_read(kv.key(), t) && t.sizes() == kv.value().sizes()) {
-        kv.value().copy_(t);
-        ++loaded;
+// The trainer as named steps (flashlight's Trainer): set_up, resume, then per epoch
+// train_epoch, evaluate, checkpoint and record; at the end test. Each feature of a run (resume,
+// early stopping, the best checkpoint) has its one place here.
+class Trainer {
+ public:
+  Trainer(const Dataset& d, const TrainConfig& c, const TrainHooks& hooks)
+      : d_(d), c_(c), hooks_(hooks), device_(c.device), with_text_(model_uses_text(c.model.kind)) {}
+
+  TrainResult run() {
+    t_start_ = std::chrono::steady_clock::now();
+    set_up();
+    resume();
+    if (hooks_.on_start) hooks_.on_start(res_.epochs);
+    for (int epoch = start_epoch_; epoch < c_.epochs; ++epoch) {
+      if (c_.patience > 0 && since_best_ >= c_.patience) break;
+      const auto t0 = std::chrono::steady_clock::now();
+      double lr_now = 0;
+      const double train_loss = train_epoch(epoch, lr_now);
+      const double val_mae = evaluate(val_, nullptr);
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const EpochRecord rec{epoch + 1, train_loss, val_mae, lr_now, secs, static_cast<double>(train_.size()) / secs};
+      const bool improved = record(rec);
+      checkpoint(epoch + 1, improved);
+      if (c_.stop_after_epoch > 0 && epoch + 1 >= c_.stop_after_epoch) {
+        res_.val_mae = best_;
+        res_.seconds = elapsed();
+        return res_;
       }
     }
-    if (loaded == 0) fail(c.init_from, ": no tensor of this model found in the pretrained weights");
+    test();
+    return res_;
   }
 
-  const auto train = split_rows(d, Split::Train), val = split_rows(d, Split::Val), test = split_rows(d, Split::Test);
-  if (train.empty() || val.empty() || test.empty()) fail("dataset '", d.task, "' needs train, val and test entries");
-  Normaliser norm;
-  for (auto i : train) norm.mean += d.records[i].target;
-  norm.mean /= static_cast<double>(train.size());
-  for (auto i : train) norm.sd += std::pow(d.records[i].target - norm.mean, 2);
-  norm.sd = std::sqrt(norm.sd / static_cast<double>(train.size() - 1));
-  if (!(norm.sd > 0)) norm.sd = 1;
+ private:
+  double elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start_).count();
+  }
 
-  if (!c.out_dir.empty()) write_model_card(c, d, norm.mean, norm.sd);
+  // The model (and its pretrained weights), the target normaliser, the optimiser and schedule.
+  void set_up() {
+    torch::manual_seed(c_.seed);
+    model_ = make_regressor(c_.model);
+    model_->to(device_);
+    if (!c_.init_from.empty()) {
+      // Pretrained weights (MNP or contrastive): every tensor present in both with equal shape.
+      torch::serialize::InputArchive a;
+      a.load_from(c_.init_from);
+      torch::NoGradGuard g;
+      int loaded = 0;
+      for (auto& kv : model_->named_parameters()) {
+        torch::Tensor t;
+        if (a.try_read(kv.key(), t) && t.sizes() == kv.value().sizes()) {
+          kv.value().copy_(t);
+          ++loaded;
+        }
+      }
+      if (loaded == 0) fail(c_.init_from, ": no tensor of this model found in the pretrained weights");
+    }
+    train_ = split_rows(d_, Split::Train);
+    val_ = split_rows(d_, Split::Val);
+    test_ = split_rows(d_, Split::Test);
+    if (train_.empty() || val_.empty() || test_.empty())
+      fail("dataset '", d_.task, "' needs train, val and test entries (it has ", train_.size(), ", ", val_.size(), ", ",
+           test_.size(), "; use more entries)");
+    for (auto i : train_) norm_.mean += d_.records[i].target;
+    norm_.mean /= static_cast<double>(train_.size());
+    for (auto i : train_) norm_.sd += std::pow(d_.records[i].target - norm_.mean, 2);
+    norm_.sd = train_.size() > 1 ? std::sqrt(norm_.sd / static_cast<double>(train_.size() - 1)) : 0.0;
+    if (!(norm_.sd > 0)) norm_.sd = 1;
+    if (!c_.out_dir.empty()) write_model_card(c_, d_, norm_.mean, norm_.sd);
+    optimizer_ = make_optimizer(*model_, c_);
+    const std::int64_t steps_per_epoch = static_cast<std::int64_t>(make_batches(d_, train_, c_).size());
+    // Warm-up is c.warmup_steps (the paper's 1,000), at most a tenth of all steps: a small dataset
+    // would otherwise never leave warm-up (DEVIATIONS.md).
+    const std::int64_t total_steps = steps_per_epoch * c_.epochs;
+    sched_ = {std::min<std::int64_t>(c_.warmup_steps, std::max<std::int64_t>(1, total_steps / 10)), total_steps,
+              c_.cycles};
+    cfg_ = config_json(c_, d_);
+    if (!c_.out_dir.empty()) {
+      last_ = c_.out_dir + "/last";
+      best_dir_ = c_.out_dir + "/best";
+      recover_checkpoint(last_);
+      recover_checkpoint(best_dir_);
+    }
+  }
 
-  auto optimizer_ptr = make_optimizer(*model, c);
-  torch::optim::AdamW& optimizer = *optimizer_ptr;
-  const std::int64_t steps_per_epoch = static_cast<std::int64_t>(make_batches(d, train, c).size());
-  // Warm-up is c.warmup_steps (the paper's 1,000), at most a tenth of all steps: a small dataset
-  // would otherwise never leave warm-up (DEVIATIONS.md).
-  const std::int64_t total_steps = steps_per_epoch * c.epochs;
-  WarmupCosineSchedule sched{std::min<std::int64_t>(c.warmup_steps, std::max<std::int64_t>(1, total_steps / 10)),
-                             total_steps, c.cycles};
-
-  TrainResult res;
-  int start_epoch = 0, since_best = 0;
-  std::int64_t step = 0;
-  double best = 1e300;
-  const nlohmann::json cfg = config_json(c, d);
-  const std::string last = c.out_dir.empty() ? "" : c.out_dir + "/last";
-  const std::string best_dir = c.out_dir.empty() ? "" : c.out_dir + "/best";
-  if (!last.empty()) recover_checkpoint(last);
-  if (!best_dir.empty()) recover_checkpoint(best_dir);
-  if (!last.empty() && file_exists(last + "/state.json")) {
-    auto st = nlohmann::json::parse(read_file(last + "/state.json"), nullptr, false);
-    if (st.is_discarded()) fail(last, "/state.json: corrupt; delete ", last, " to start over");
+  // Continues from last/ when it is there and was written with this configuration.
+  void resume() {
+    if (last_.empty() || !file_exists(last_ + "/state.json")) return;
+    auto st = nlohmann::json::parse(read_file(last_ + "/state.json"), nullptr, false);
+    if (st.is_discarded()) fail(last_, "/state.json: corrupt; delete ", last_, " to start over");
     if (st.value("format", "") != kCheckpointFormat)
-      fail(last, ": checkpoint format '", st.value("format", "?"), "', this cast writes '", kCheckpointFormat, "'");
-    if (st["config"]["model"] != c.model.kind)
-      fail(last, ": checkpoint of model '", st["config"]["model"].get<std::string>(), "', not '", c.model.kind, "'");
-    if (st["config"] != cfg)
-      fail(last, ": checkpoint was written with another configuration; use another --out or delete it");
-    load_model(last + "/model.pt", *model);
-    torch::load(optimizer, last + "/optimizer.pt");
-    start_epoch = st["epoch"];
-    step = st["step"];
-    best = st["best_val_mae"];
-    res.best_epoch = st["best_epoch"];
-    since_best = st["since_best"];
+      fail(last_, ": checkpoint format '", st.value("format", "?"), "', this cast writes '", kCheckpointFormat, "'");
+    if (st["config"]["model"] != c_.model.kind)
+      fail(last_, ": checkpoint of model '", st["config"]["model"].get<std::string>(), "', not '", c_.model.kind, "'");
+    if (st["config"] != cfg_)
+      fail(last_, ": checkpoint was written with another configuration; use another --out or delete it");
+    load_model(last_ + "/model.pt", *model_);
+    torch::load(*optimizer_, last_ + "/optimizer.pt");
+    start_epoch_ = st["epoch"];
+    step_ = st["step"];
+    best_ = st["best_val_mae"];
+    res_.best_epoch = st["best_epoch"];
+    since_best_ = st["since_best"];
     for (const auto& e : st["history"])
-      res.epochs.push_back({e["epoch"], e["train_loss"], e["val_mae"], e["lr"], e["seconds"], e["samples_per_second"]});
+      res_.epochs.push_back({e["epoch"], e["train_loss"], e["val_mae"], e["lr"], e["seconds"], e["samples_per_second"]});
   }
 
-  std::string best_blob;
-  auto evaluate = [&](const std::vector<std::size_t>& rows, std::vector<double>* preds) {
-    torch::NoGradGuard g;
-    model->eval();
-    double abs = 0;
-    for (const auto& br : make_batches(d, rows, c)) {
-      auto b = build_batch(d, br, with_text, norm.mean, norm.sd).to(device);
-      auto p = model->predict(b).to(torch::kCPU).to(torch::kDouble);
-      auto acc = p.accessor<double, 1>();
-      for (std::size_t k = 0; k < br.size(); ++k) {
-        const double yp = acc[static_cast<int64_t>(k)] * norm.sd + norm.mean;
-        abs += std::fabs(yp - d.records[br[k]].target);
-        if (preds) preds->push_back(yp);
-      }
-    }
-    return abs / static_cast<double>(rows.size());
-  };
-
-  for (int epoch = start_epoch; epoch < c.epochs; ++epoch) {
-    if (c.patience > 0 && since_best >= c.patience) break;
-    const auto t0 = std::chrono::steady_clock::now();
-    std::vector<std::size_t> order = train;
-    std::mt19937_64 rng(c.seed * 1000003ULL + static_cast<std::uint64_t>(epoch));
+  // One pass over the shuffled training split; the mean training loss.
+  double train_epoch(int epoch, double& lr_now) {
+    std::vector<std::size_t> order = train_;
+    std::mt19937_64 rng(c_.seed * 1000003ULL + static_cast<std::uint64_t>(epoch));
     std::shuffle(order.begin(), order.end(), rng);
-    torch::manual_seed(c.seed * 1000003ULL + static_cast<std::uint64_t>(epoch) + 17);
-    auto batches = make_batches(d, order, c);
-    model->train();
+    torch::manual_seed(c_.seed * 1000003ULL + static_cast<std::uint64_t>(epoch) + 17);
+    auto batches = make_batches(d_, order, c_);
+    model_->train();
     double loss_sum = 0;
-    Progress prog(c.model.kind + " " + d.task + " epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c.epochs),
-                  batches.size(), c.progress);
-    double lr_now = 0;
+    Progress prog(c_.model.kind + " " + d_.task + " epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c_.epochs),
+                  batches.size(), c_.progress);
     for (std::size_t bi = 0; bi < batches.size(); ++bi) {
-      auto b = build_batch(d, batches[bi], with_text, norm.mean, norm.sd).to(device);
-      const double f = sched.factor(step);
-      set_learning_rates(optimizer, c, f);
-      lr_now = c.lr * f;
-      optimizer.zero_grad();
+      auto b = build_batch(d_, batches[bi], with_text_, norm_.mean, norm_.sd).to(device_);
+      const double f = sched_.factor(step_);
+      set_learning_rates(*optimizer_, c_, f);
+      lr_now = c_.lr * f;
+      optimizer_->zero_grad();
       torch::Tensor loss;
       {
-        models::AutocastGuard autocast(c.bf16 && device.is_cuda());
-        loss = torch::l1_loss(model->predict(b).to(torch::kFloat), b.targets);
+        models::AutocastGuard autocast(c_.bf16 && device_.is_cuda());
+        loss = torch::l1_loss(model_->predict(b).to(torch::kFloat), b.targets);
       }
       const double lv = loss.item<double>();
       if (!std::isfinite(lv)) {
         std::string ids;
         for (std::size_t k = 0; k < std::min<std::size_t>(5, batches[bi].size()); ++k)
-          ids += (k ? ", " : "") + d.records[batches[bi][k]].id;
+          ids += (k ? ", " : "") + d_.records[batches[bi][k]].id;
         throw std::runtime_error("loss is " + std::to_string(lv) + " at epoch " + std::to_string(epoch + 1) + ", step " +
-                                 std::to_string(step) + ", batch " + std::to_string(bi) + " (entries " + ids +
-                                 ", ...); the last good checkpoint is kept in " + (last.empty() ? "(none)" : last) +
+                                 std::to_string(step_) + ", batch " + std::to_string(bi) + " (entries " + ids +
+                                 ", ...); the last good checkpoint is kept in " + (last_.empty() ? "(none)" : last_) +
                                  "; lower --lr or check these entries");
       }
       loss.backward();
-      torch::nn::utils::clip_grad_norm_(model->parameters(), c.clip);
-      optimizer.step();
+      torch::nn::utils::clip_grad_norm_(model_->parameters(), c_.clip);
+      optimizer_->step();
       loss_sum += lv;
-      ++step;
+      ++step_;
       prog.add();
-      if (c.progress) {
+      if (c_.progress) {
         char note[96];
         std::snprintf(note, sizeof note, "loss %.4f  lr %.2e  best val MAE %s", loss_sum / static_cast<double>(bi + 1),
-                      lr_now, best < 1e299 ? std::to_string(best).substr(0, 7).c_str() : "-");
+                      lr_now, best_ < 1e299 ? std::to_string(best_).substr(0, 7).c_str() : "-");
         prog.set_note(note);
       }
       prog.draw();
     }
     prog.finish();
-    const double val_mae = evaluate(val, nullptr);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    EpochRecord rec{epoch + 1, loss_sum / static_cast<double>(std::max<std::size_t>(1, batches.size())), val_mae, lr_now, secs,
-                    static_cast<double>(train.size()) / secs};
-    res.epochs.push_back(rec);
-    if (on_epoch) on_epoch(rec);
-    const bool improved = val_mae < best;
-    if (improved) {
-      best = val_mae;
-      res.best_epoch = epoch + 1;
-      since_best = 0;
-    } else {
-      ++since_best;
+    return loss_sum / static_cast<double>(std::max<std::size_t>(1, batches.size()));
+  }
+
+  // MAE in the target's units over rows; predictions appended to preds when given.
+  double evaluate(const std::vector<std::size_t>& rows, std::vector<double>* preds) {
+    torch::NoGradGuard g;
+    model_->eval();
+    double abs = 0;
+    for (const auto& br : make_batches(d_, rows, c_)) {
+      auto b = build_batch(d_, br, with_text_, norm_.mean, norm_.sd).to(device_);
+      auto p = model_->predict(b).to(torch::kCPU).to(torch::kDouble);
+      auto acc = p.accessor<double, 1>();
+      for (std::size_t k = 0; k < br.size(); ++k) {
+        const double yp = acc[static_cast<int64_t>(k)] * norm_.sd + norm_.mean;
+        abs += std::fabs(yp - d_.records[br[k]].target);
+        if (preds) preds->push_back(yp);
+      }
     }
-    if (!last.empty()) {
-      make_directories(c.out_dir);
-      nlohmann::json st = {{"format", kCheckpointFormat}, {"config", cfg}, {"epoch", epoch + 1}, {"step", step},
-                           {"best_val_mae", best}, {"best_epoch", res.best_epoch}, {"since_best", since_best},
-                           {"normaliser", {{"mean", norm.mean}, {"std", norm.sd}}}};
-      for (const auto& e : res.epochs)
+    return abs / static_cast<double>(rows.size());
+  }
+
+  // The epoch into the history and the best-so-far bookkeeping; true when it improved.
+  bool record(const EpochRecord& rec) {
+    res_.epochs.push_back(rec);
+    if (hooks_.on_epoch) hooks_.on_epoch(rec);
+    const bool improved = rec.val_mae < best_;
+    if (improved) {
+      best_ = rec.val_mae;
+      res_.best_epoch = rec.epoch;
+      since_best_ = 0;
+    } else {
+      ++since_best_;
+    }
+    return improved;
+  }
+
+  // last/ every epoch, best/ when it improved (in memory without a run directory).
+  void checkpoint(int epochs_done, bool improved) {
+    if (!last_.empty()) {
+      make_directories(c_.out_dir);
+      nlohmann::json st = {{"format", kCheckpointFormat}, {"config", cfg_}, {"epoch", epochs_done}, {"step", step_},
+                           {"best_val_mae", best_}, {"best_epoch", res_.best_epoch}, {"since_best", since_best_},
+                           {"normaliser", {{"mean", norm_.mean}, {"std", norm_.sd}}}};
+      for (const auto& e : res_.epochs)
         st["history"].push_back({{"epoch", e.epoch}, {"train_loss", e.train_loss}, {"val_mae", e.val_mae}, {"lr", e.lr},
                                  {"seconds", e.seconds}, {"samples_per_second", e.samples_per_second}});
-      if (improved) save_checkpoint(best_dir, *model, optimizer, st);
-      save_checkpoint(last, *model, optimizer, st);
+      if (improved) save_checkpoint(best_dir_, *model_, *optimizer_, st);
+      save_checkpoint(last_, *model_, *optimizer_, st);
     } else if (improved) {
-      // No directory: keep the best weights in memory.
       torch::serialize::OutputArchive a;
-      model->save(a);
+      model_->save(a);
       std::ostringstream os;
       a.save_to(os);
-      best_blob = os.str();
-    }
-    if (c.stop_after_epoch > 0 && epoch + 1 >= c.stop_after_epoch) {
-      res.val_mae = best;
-      res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-      return res;
+      best_blob_ = os.str();
     }
   }
-  // Test once, with the best weights.
-  if (!best_dir.empty() && file_exists(best_dir + "/model.pt")) {
-    load_model(best_dir + "/model.pt", *model);
-  } else if (!best_blob.empty()) {
-    std::istringstream is(best_blob);
-    torch::serialize::InputArchive a;
-    a.load_from(is);
-    model->load(a);
+
+  // The test split, once, with the best weights.
+  void test() {
+    if (!best_dir_.empty() && file_exists(best_dir_ + "/model.pt")) {
+      load_model(best_dir_ + "/model.pt", *model_);
+    } else if (!best_blob_.empty()) {
+      std::istringstream is(best_blob_);
+      torch::serialize::InputArchive a;
+      a.load_from(is);
+      model_->load(a);
+    }
+    std::vector<double> preds;
+    res_.val_mae = best_;
+    res_.test_mae = evaluate(test_, &preds);
+    for (std::size_t k = 0; k < test_.size(); ++k) {
+      res_.test_predictions.push_back({d_.records[test_[k]].id, d_.records[test_[k]].target, preds[k]});
+      res_.mean_predictor_test_mae += std::fabs(d_.records[test_[k]].target - norm_.mean);
+    }
+    res_.mean_predictor_test_mae /= static_cast<double>(test_.size());
+    if (res_.best_epoch == 1 && c_.epochs > 1)
+      res_.warnings.push_back("the best validation MAE came after the first epoch of " + std::to_string(c_.epochs) +
+                              ": the model did not improve after it (too little data, or a learning rate too high "
+                              "or too low?)");
+    res_.seconds = elapsed();
   }
-  std::vector<double> preds;
-  res.val_mae = best;
-  res.test_mae = evaluate(test, &preds);
-  for (std::size_t k = 0; k < test.size(); ++k) {
-    res.test_predictions.push_back({d.records[test[k]].id, d.records[test[k]].target, preds[k]});
-    res.mean_predictor_test_mae += std::fabs(d.records[test[k]].target - norm.mean);
-  }
-  res.mean_predictor_test_mae /= static_cast<double>(test.size());
-  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-  return res;
+
+  const Dataset& d_;
+  const TrainConfig& c_;
+  TrainHooks hooks_;
+  torch::Device device_;
+  bool with_text_;
+  std::chrono::steady_clock::time_point t_start_;
+  std::shared_ptr<Regressor> model_;
+  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  WarmupCosineSchedule sched_;
+  Normaliser norm_;
+  nlohmann::json cfg_;
+  std::vector<std::size_t> train_, val_, test_;
+  std::string last_, best_dir_, best_blob_;
+  TrainResult res_;
+  int start_epoch_ = 0, since_best_ = 0;
+  std::int64_t step_ = 0;
+  double best_ = 1e300;
+};
+
+}  // namespace
+
+TrainResult train_model(const Dataset& d, const TrainConfig& c, const TrainHooks& hooks) {
+  return Trainer(d, c, hooks).run();
+}
+
+TrainResult train_model(const Dataset& d, const TrainConfig& c, const std::function<void(const EpochRecord&)>& on_epoch) {
+  TrainHooks h;
+  h.on_epoch = on_epoch;
+  return train_model(d, c, h);
 }
 
 LoadedModel load_trained_model(const std::string& checkpoint) {

@@ -49,6 +49,14 @@ struct TrainResult {
   double seconds = 0;
   std::vector<EpochRecord> epochs;
   std::vector<Prediction> test_predictions;
+  std::vector<std::string> warnings;   // for the user (e.g. the best epoch was the first)
+};
+
+// What the caller sees of a run as it goes: the history it starts from (resumed from last/, or
+// empty) and each epoch as it ends.
+struct TrainHooks {
+  std::function<void(const std::vector<EpochRecord>& history)> on_start;
+  std::function<void(const EpochRecord&)> on_epoch;
 };
 
 // Batches of record indices (order kept), each within the count/atom/token limits.
@@ -64,6 +72,7 @@ std::unique_ptr<torch::optim::AdamW> make_optimizer(Regressor& model, const Trai
 // Both groups' learning rates scaled by the schedule factor.
 void set_learning_rates(torch::optim::AdamW& opt, const TrainConfig& c, double factor);
 
+TrainResult train_model(const Dataset& d, const TrainConfig& c, const TrainHooks& hooks);
 TrainResult train_model(const Dataset& d, const TrainConfig& c,
                         const std::function<void(const EpochRecord&)>& on_epoch = {});
 
