@@ -1,31 +1,34 @@
 // cast reproduce table1|table2|fig2|fig3|all: the paper's experiments from the recipes in
 // experiments/, as a plan of steps (corpus, domain LM, pretraining, one `cast train` per model,
-// task and seed, dataset statistics, figure data). Each step runs as a child process of this
-// binary; a step is skipped when its result exists (a finished run in the store, a completed
-// marker), so a restart after a kill -9 continues where it stopped: interrupted training
-// resumes from its last checkpoint, nothing finished runs twice. Children die with the parent.
+// task and seed, dataset statistics, figure data), run by an executor (exec/):
+//   --executor local (default): each step a child process of this binary; a step is skipped when
+//     its result exists (a finished run in the store, a completed marker), so a restart after a
+//     kill -9 continues where it stopped: interrupted training resumes from its last checkpoint,
+//     nothing finished runs twice. Children die with the parent.
+//   --executor slurm: the steps as Slurm jobs (afterok chains, arrays), each writing a store of
+//     its own; a finish job merges them and runs `cast reproduce ... --finish` (the local executor
+//     for the figure data, then the tables and figures). Submitting again is idempotent;
+//     --status shows every step.
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
-#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "baselines/regressors.hpp"
 #include "cli/commands.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
+#include "exec/local_executor.hpp"
+#include "exec/slurm_executor.hpp"
 #include "report/table1.hpp"
 #include "report/table2.hpp"
 #include "store/results_store.hpp"
@@ -44,7 +47,18 @@ struct ReproduceArgs {
   std::vector<std::string> tasks, models;
   std::vector<std::uint64_t> seeds;
   int jobs = 0;
-  bool dry_run = false;
+  bool dry_run = false, status = false, finish = false;
+  std::string executor = "local";
+  std::string store_journal;  // passed to the steps that write the store ("" = theirs, wal)
+  exec::SlurmOptions slurm;
+  std::vector<std::string> partition, account, qos, time;  // VALUE or KIND=VALUE
+
+  bool on_slurm() const { return executor == "slurm" && !finish; }
+  // The journal of the results database: under Slurm it lives on a shared filesystem.
+  Journal journal() const {
+    if (!store_journal.empty()) return parse_journal(store_journal);
+    return executor == "slurm" ? Journal::Delete : Journal::Wal;
+  }
 };
 
 json read_recipe(const std::string& dir, const std::string& name) {
@@ -64,69 +78,7 @@ json profile_of(const json& recipe, const std::string& profile, const std::strin
   return recipe["profiles"][profile];
 }
 
-struct Step {
-  std::string name;                 // unique, also the log file name
-  std::vector<std::string> args;    // cast arguments
-  std::vector<std::string> deps;    // step names
-  double cost = 1;                  // relative, for the ETA
-  std::function<bool()> done;       // already complete?
-  std::string marker;               // written when the child succeeds (empty: done() decides)
-  std::string status = "pending";   // pending | skipped | running | ok | failed | blocked
-  pid_t pid = 0;
-  double started = 0, seconds = 0;
-};
-
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-std::string fmt_time(double s) {
-  if (s < 0) return "?";
-  char b[32];
-  const long t = static_cast<long>(s + 0.5);
-  if (t >= 3600) std::snprintf(b, sizeof b, "%ldh%02ldm", t / 3600, (t / 60) % 60);
-  else std::snprintf(b, sizeof b, "%ldm%02lds", t / 60, t % 60);
-  return b;
-}
-
-pid_t spawn(const std::string& exe, const std::vector<std::string>& args, const std::string& log, int threads) {
-  pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid < 0) fail("cannot start a child process (", std::strerror(errno), ")");
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a killed reproduce takes its children with it
-    if (::getppid() != parent) ::_exit(111);
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::close(fd);
-    }
-    const std::string t = std::to_string(threads);
-    ::setenv("OMP_NUM_THREADS", t.c_str(), 1);
-    ::setenv("OPENBLAS_NUM_THREADS", t.c_str(), 1);
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(exe.c_str()));
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(exe.c_str(), argv.data());
-    std::perror("execv");
-    ::_exit(127);
-  }
-  return pid;
-}
-
-std::string tail_of(const std::string& path, std::size_t lines) {
-  if (!file_exists(path)) return "";
-  std::string s = read_file(path);
-  std::size_t pos = s.size(), n = 0;
-  while (pos > 0 && n <= lines) {
-    pos = s.rfind('\n', pos - 1);
-    if (pos == std::string::npos) { pos = 0; break; }
-    ++n;
-  }
-  return s.substr(pos);
-}
+using exec::Step;
 
 class Planner {
  public:
@@ -194,9 +146,23 @@ class Planner {
   const std::string& logs_dir() const { return logs_dir_; }
   const std::string& out_dir() const { return out_dir_; }
   const std::string& recipes() const { return recipes_; }
+  const std::string& runs_dir() const { return runs_dir_; }
 
  private:
   std::string marker_path(const std::string& name) const { return runs_dir_ + "/.done-" + name; }
+
+  // A step writing a store takes the store's journal mode: given (--store-journal), or delete for
+  // a step's own store under Slurm. Nothing is passed otherwise (the command's default, wal).
+  // (Only `cast train` takes --store-journal so far; `data prepare` and `figure-data` write with
+  // their default until they do.)
+  void add_journal(Step& s) const {
+    if (s.args.empty() || s.args[0] != "train") return;
+    std::string j = a_.store_journal;
+    if (a_.on_slurm() && !s.step_store.empty()) j = "delete";
+    if (j.empty()) return;
+    s.args.push_back("--store-journal");
+    s.args.push_back(j);
+  }
 
   Step& add(Step s) {
     if (s.marker.empty() && !s.done) s.marker = marker_path(s.name);
@@ -214,12 +180,14 @@ class Planner {
     encoder_ = "results/lm/" + a_.profile;
     Step c;
     c.name = "lm-corpus";
+    c.kind = "lm";
     c.args = {"data", "prepare", "--task", lm.value("corpus_task", "formation_energy"), "--corpus-out", corpus, "-q"};
     if (lm.value("limit", 0) > 0) { c.args.push_back("--limit"); c.args.push_back(std::to_string(lm.value("limit", 0))); }
     c.cost = 5;
     add(c);
     Step s;
     s.name = "lm-pretrain";
+    s.kind = "lm";
     s.args = {"lm", "pretrain", "--profile", a_.profile, "--out", encoder_, "--epochs", std::to_string(lm.value("epochs", 2)),
               "-q", "--corpus", corpus};
     s.deps = {"lm-corpus"};
@@ -231,6 +199,7 @@ class Planner {
   void add_pretrain_step(const std::string& kind, const json& spec) {
     Step s;
     s.name = "pretrain-" + kind;
+    s.kind = "pretrain";
     weights_[kind] = runs_dir_ + "/pretrain-" + kind;
     s.args = {"pretrain", "--kind", kind, "--profile", a_.profile, "--task", spec.value("task", "formation_energy"),
               "--out", weights_[kind], "--epochs", std::to_string(spec.value("epochs", 2)), "--text-encoder", encoder_, "-q"};
@@ -247,10 +216,16 @@ class Planner {
         for (const auto& m : models) {
           Step s;
           s.name = "train-" + m + "-" + task + "-s" + std::to_string(seed);
+          s.kind = "train";
           if (std::any_of(steps_.begin(), steps_.end(), [&](const Step& x) { return x.name == s.name; })) continue;
           const std::string out = runs_dir_ + "/" + m + "-" + task + "-s" + std::to_string(seed);
+          // Under Slurm each run writes a store of its own (one writer, no WAL: safe on NFS or
+          // Lustre), merged by the finish job.
+          if (a_.on_slurm()) s.step_store = out + "/store.db";
           s.args = {"train", "--model", m, "--task", task, "--seed", std::to_string(seed), "--profile", a_.profile,
-                    "--db", a_.db, "--experiment", "table1", "--out", out, "--device", a_.device, "-q"};
+                    "--db", a_.on_slurm() ? s.step_store : a_.db, "--experiment", "table1", "--out", out,
+                    "--device", a_.device, "-q"};
+          add_journal(s);
           if (limit > 0) { s.args.push_back("--limit"); s.args.push_back(std::to_string(limit)); }
           if (epochs > 0) { s.args.push_back("--epochs"); s.args.push_back(std::to_string(epochs)); }
           if (model_uses_text(m)) { s.args.push_back("--text-encoder"); s.args.push_back(encoder_); }
@@ -269,18 +244,24 @@ class Planner {
           const double per = static_cast<double>(limit > 0 ? limit : 5000) / 400.0 * std::max(1, epochs) / 4.0;
           // Text models took 1.4-2.6x a coGN run in the small table (BERT-only 1.4, CAST 2.6).
           s.cost = model_uses_text(m) ? 2.2 * per : per;
-          const std::string db = a_.db, profile = a_.profile;
+          const std::string db = a_.db, profile = a_.profile, step_store = s.step_store;
+          const Journal journal = a_.journal();
           // Done when the store has this run on this dataset with this encoder (the run's identity).
           const std::string encoder = model_uses_text(m) ? encoder_ : std::string();
           const std::size_t lim = limit;
-          s.done = [db, m, task, profile, seed, encoder, lim] {
-            if (!file_exists(db)) return false;
+          // Under Slurm the run's own store counts too (it is merged by the finish job).
+          s.done = [db, journal, step_store, m, task, profile, seed, encoder, lim] {
+            if (!file_exists(db) && (step_store.empty() || !file_exists(step_store))) return false;
             if (!encoder.empty() && !file_exists(encoder + "/config.json")) return false;
             const PrepareOptions po = task_dataset_options({task, "", "", ""}, "", lim, true, 512);
             const RunKey key{"table1", m, task, profile, seed, dataset_identity(po), text_encoder_identity(encoder)};
-            ResultsStore st(db);
-            auto r = st.find_run(key);
-            return r && r->status == "done";
+            for (const auto& [path, j] : {std::pair{db, journal}, {step_store, Journal::Delete}}) {
+              if (path.empty() || !file_exists(path)) continue;
+              ResultsStore st(path, j);
+              auto r = st.find_run(key);
+              if (r && r->status == "done") return true;
+            }
+            return false;
           };
           add(s);
         }
@@ -290,8 +271,11 @@ class Planner {
     for (const auto& [task, limit] : tasks_) {
       Step s;
       s.name = "table2-" + task;
-      s.args = {"data", "prepare", "--task", task, "--db", a_.db, "--profile", a_.profile, "-q",
-                "--max-tokens", "100000"};
+      s.kind = "data";
+      if (a_.on_slurm()) s.step_store = runs_dir_ + "/table2-" + task + ".db";
+      s.args = {"data", "prepare", "--task", task, "--db", a_.on_slurm() ? s.step_store : a_.db, "--profile", a_.profile,
+                "-q", "--max-tokens", "100000"};
+      add_journal(s);
       if (limit > 0) { s.args.push_back("--limit"); s.args.push_back(std::to_string(limit)); }
       if (!encoder_.empty()) { s.args.push_back("--vocab"); s.args.push_back(encoder_ + "/vocab.txt"); }
       if (!lm_step_.empty()) s.deps.push_back(lm_step_);
@@ -304,7 +288,9 @@ class Planner {
     json r = read_recipe(recipes_, fig);
     Step s;
     s.name = "figure-data-" + fig;
+    s.kind = "figure";
     s.args = {"figure-data", fig, "--db", a_.db, "--profile", a_.profile, "--seed", std::to_string(r.value("seed", 0))};
+    add_journal(s);
     if (fig == "fig2") { s.args.push_back("--id"); s.args.push_back(r.value("id", "mp-1963")); }
     if (fig == "fig3") { s.args.push_back("--bins"); s.args.push_back(std::to_string(r.value("bins", 40))); }
     for (const auto& st : steps_)
@@ -324,113 +310,9 @@ class Planner {
   std::vector<Step> steps_;
 };
 
-// Runs the plan: up to `jobs` children at once, in plan order as dependencies allow.
-int execute(std::vector<Step>& steps, int jobs, int threads, const std::string& logs_dir) {
-  char exe_buf[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", exe_buf, sizeof exe_buf - 1);
-  if (n <= 0) fail("cannot find this executable (/proc/self/exe)");
-  exe_buf[n] = '\0';
-  const std::string exe(exe_buf);
-  make_directories(logs_dir);
-  std::map<std::string, Step*> by_name;
-  for (auto& s : steps) by_name[s.name] = &s;
-  double total_cost = 0, skipped_cost = 0;
-  for (auto& s : steps) {
-    total_cost += s.cost;
-    if (s.done && s.done()) { s.status = "skipped"; skipped_cost += s.cost; }
-  }
-  const std::size_t skipped = static_cast<std::size_t>(std::count_if(steps.begin(), steps.end(), [](const Step& s) { return s.status == "skipped"; }));
-  std::printf("plan: %zu steps, %zu already done; %d at a time; logs in %s/\n", steps.size(), skipped, jobs, logs_dir.c_str());
-  std::fflush(stdout);
-  const bool tty = ::isatty(1) != 0;
-  const double t0 = now_s();
-  double done_cost = 0, busy_seconds = 0, last_draw = 0;
-  std::size_t finished = skipped, failed = 0;
-  auto finished_ok = [&](const std::string& name) {
-    auto it = by_name.find(name);
-    return it == by_name.end() || it->second->status == "ok" || it->second->status == "skipped";
-  };
-  auto draw = [&](bool force) {
-    const double t = now_s();
-    if (!force && t - last_draw < (tty ? 0.5 : 60)) return;
-    last_draw = t;
-    std::string running;
-    for (auto& s : steps) if (s.status == "running") running += (running.empty() ? "" : ", ") + s.name;
-    // Seconds of one job per unit of cost, from the steps run so far; `jobs` run at once. (The
-    // elapsed wall time already includes the parallelism: dividing it by `jobs` again made the ETA
-    // of -j 2 half the real one.)
-    const double remaining = total_cost - skipped_cost - done_cost;
-    const double rate = done_cost > 0 ? busy_seconds / done_cost : -1;
-    char line[512];
-    std::snprintf(line, sizeof line, "[%zu/%zu steps, %s elapsed, ETA %s] %s", finished, steps.size(),
-                  fmt_time(t - t0).c_str(), rate > 0 ? fmt_time(remaining * rate / std::max(1, jobs)).c_str() : "?",
-                  running.substr(0, 150).c_str());
-    if (tty) std::printf("\r\033[K%s", line);
-    else std::printf("%s\n", line);
-    std::fflush(stdout);
-  };
-  for (;;) {
-    // Block steps whose dependency failed.
-    for (auto& s : steps)
-      if (s.status == "pending")
-        for (const auto& d : s.deps) {
-          auto it = by_name.find(d);
-          if (it != by_name.end() && (it->second->status == "failed" || it->second->status == "blocked")) {
-            s.status = "blocked";
-            ++finished;
-            break;
-          }
-        }
-    int running = 0;
-    for (auto& s : steps) running += s.status == "running";
-    for (auto& s : steps) {
-      if (running >= jobs) break;
-      if (s.status != "pending") continue;
-      if (!std::all_of(s.deps.begin(), s.deps.end(), finished_ok)) continue;
-      s.status = "running";
-      s.started = now_s();
-      const std::string log = logs_dir + "/" + s.name + ".log";
-      s.pid = spawn(exe, s.args, log, threads);
-      ++running;
-    }
-    if (running == 0) break;
-    int wstatus = 0;
-    pid_t pid = ::waitpid(-1, &wstatus, WNOHANG);
-    if (pid == 0) {
-      draw(false);
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      continue;
-    }
-    if (pid < 0) break;
-    for (auto& s : steps) {
-      if (s.pid != pid || s.status != "running") continue;
-      s.seconds = now_s() - s.started;
-      const bool ok = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
-      s.status = ok ? "ok" : "failed";
-      ++finished;
-      done_cost += s.cost;
-      busy_seconds += s.seconds;
-      if (ok && !s.marker.empty()) write_file_atomic(s.marker, s.name + "\n");
-      if (tty) std::printf("\r\033[K");
-      std::printf("%s %-45s %s\n", ok ? "done  " : "FAILED", s.name.c_str(), fmt_time(s.seconds).c_str());
-      if (!ok) {
-        ++failed;
-        std::printf("  log %s/%s.log ends with:%s\n", logs_dir.c_str(), s.name.c_str(),
-                    tail_of(logs_dir + "/" + s.name + ".log", 4).c_str());
-      }
-      std::fflush(stdout);
-    }
-  }
-  if (tty) std::printf("\r\033[K");
-  std::size_t blocked = static_cast<std::size_t>(std::count_if(steps.begin(), steps.end(), [](const Step& s) { return s.status == "blocked"; }));
-  std::printf("finished in %s: %zu steps run, %zu skipped (done before), %zu failed, %zu blocked by a failure\n",
-              fmt_time(now_s() - t0).c_str(), finished - skipped - failed - blocked, skipped, failed, blocked);
-  return failed + blocked == 0 ? 0 : 1;
-}
-
 void write_outputs(const ReproduceArgs& a, const Planner& p) {
   make_directories(p.out_dir());
-  ResultsStore store(a.db);
+  ResultsStore store(a.db, a.journal());
   std::vector<std::string> written;
   const bool all = a.what == "all";
   // One table in its three formats; one figure (PNG, SVG, .gp), or a line saying why not.
@@ -471,6 +353,62 @@ void write_outputs(const ReproduceArgs& a, const Planner& p) {
   }
 }
 
+std::string absolute(const std::string& path) {
+  if (!path.empty() && path[0] == '/') return path;
+  char buf[4096];
+  if (!::getcwd(buf, sizeof buf)) fail("cannot read the working directory");
+  return path.empty() || path == "." ? std::string(buf) : std::string(buf) + "/" + path;
+}
+
+// The Slurm side of a submission: where the jobs run, what the finish job runs, the environment.
+exec::SlurmPlan slurm_plan(const ReproduceArgs& a, const Planner& p) {
+  exec::SlurmPlan sp;
+  sp.exe = exec::self_executable();
+  sp.workdir = absolute(".");
+  sp.what = a.what;
+  sp.profile = a.profile;
+  sp.runs_dir = p.runs_dir();
+  sp.logs_dir = p.logs_dir();
+  sp.slurm_dir = p.runs_dir() + "/slurm";
+  sp.db = a.db;
+  sp.finish_marker = p.runs_dir() + "/.done-finish-" + a.what;
+  sp.finish_args = {"reproduce", a.what, "--profile", a.profile, "--recipes", absolute(p.recipes()), "--db", a.db,
+                    "--executor", "local", "--finish", "-j", "1", "--store-journal", "delete", "--device", a.device};
+  auto list = [&](const char* opt, const auto& v) {
+    if (v.empty()) return;
+    std::string joined;
+    for (const auto& x : v) {
+      std::ostringstream os;
+      os << x;
+      joined += (joined.empty() ? "" : ",") + os.str();
+    }
+    sp.finish_args.push_back(opt);
+    sp.finish_args.push_back(joined);
+  };
+  list("--tasks", a.tasks);
+  list("--models", a.models);
+  list("--seeds", a.seeds);
+  if (!a.text_encoder.empty()) {
+    sp.finish_args.push_back("--text-encoder");
+    sp.finish_args.push_back(a.text_encoder);
+  }
+  // What the steps read from the environment, fixed in the scripts (sbatch passes the submitting
+  // environment too, but a script resubmitted by hand or with --export=NONE should not differ).
+  for (const char* var : {"CAST_DATA_DIR", "CAST_CACHE_DIR", "CAST_TEXT_ENCODER", "CAST_SHARED_DIR", "CAST_AFLOW_PROTOTYPES"})
+    if (const char* v = std::getenv(var)) sp.env.push_back({var, v});
+  return sp;
+}
+
+// The cores this process may use: Slurm's allocation inside a job, else the machine's.
+int usable_cores() {
+  for (const char* var : {"SLURM_CPUS_PER_TASK", "SLURM_CPUS_ON_NODE"})
+    if (const char* v = std::getenv(var)) {
+      const int n = std::atoi(v);
+      if (n > 0) return n;
+    }
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 }  // namespace
 
 void register_reproduce(CLI::App& app, Action& action) {
@@ -489,22 +427,76 @@ void register_reproduce(CLI::App& app, Action& action) {
   cmd->add_option("-j,--jobs", a->jobs, "Steps run at once (default: one per core on CPU, 1 on CUDA)");
   cmd->add_option("--device", a->device, "cpu or cuda")->capture_default_str();
   cmd->add_option("--recipes", a->recipes, "Folder of the recipes (default the project's experiments/)");
-  cmd->add_flag("--dry-run", a->dry_run, "Print the plan and what is already done, run nothing");
+  cmd->add_flag("--dry-run", a->dry_run,
+                "Print the plan and what is already done, run nothing (slurm: write the job scripts and the manifest, "
+                "submit nothing)");
+  cmd->add_option("--executor", a->executor,
+                  "local: the steps as child processes here; slurm: as Slurm jobs (sbatch), each with a store of its "
+                  "own, merged by a last job")
+      ->capture_default_str()->check(CLI::IsMember({"local", "slurm"}));
+  cmd->add_flag("--status", a->status,
+                "Print every step as done / pending / running / failed (with its log) / not submitted, run nothing");
+  cmd->add_option("--store-journal", a->store_journal,
+                  "Journal of the results database and of the steps writing it: wal (one host) or delete (one writer, "
+                  "shared filesystem); default wal, delete under --executor slurm")
+      ->check(CLI::IsMember({"wal", "delete"}));
+  cmd->add_flag("--finish", a->finish,
+                "The Slurm finish job's part: fail unless every training step is done, compute the figure data, "
+                "write the tables and figures");
+  const char* per_kind = " (VALUE for every job, or KIND=VALUE with KIND lm, pretrain, train, data or finish; repeatable)";
+  cmd->add_option("--partition", a->partition, std::string("Slurm partition") + per_kind)->group("Slurm");
+  cmd->add_option("--account", a->account, std::string("Slurm account") + per_kind)->group("Slurm");
+  cmd->add_option("--qos", a->qos, std::string("Slurm QOS") + per_kind)->group("Slurm");
+  cmd->add_option("--time", a->time, std::string("Slurm time limit, e.g. 04:00:00 or train=1-00:00:00") + per_kind)
+      ->group("Slurm");
+  cmd->add_option("--gpus-per-job", a->slurm.gpus_per_job, "GPUs of each LM, pretraining and training job (--gpus)")
+      ->group("Slurm")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--cpus-per-job", a->slurm.cpus_per_job, "CPUs of each job (--cpus-per-task; also its threads)")
+      ->group("Slurm")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--mem", a->slurm.mem, "Memory of each job (--mem, e.g. 16G)")->group("Slurm");
+  cmd->add_option("--array-parallelism", a->slurm.array_parallelism,
+                  "Tasks of one job array running at once (--array=0-N%K; default no limit)")
+      ->group("Slurm")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--signal", a->slurm.signal_seconds,
+                  "Seconds before the time limit at which a job is warned (--signal=B:USR1@S): training stops at a "
+                  "checkpoint and the job requeues itself")
+      ->capture_default_str()->group("Slurm")->check(CLI::PositiveNumber);
+  cmd->add_option("--sbatch-arg", a->slurm.sbatch_args, "An argument passed verbatim to every sbatch (repeatable)")
+      ->group("Slurm")->allow_extra_args(false);
   cmd->callback([a, &action] {
     action = [a] {
+      exec::parse_per_kind(a->partition, "--partition", a->slurm.partition);
+      exec::parse_per_kind(a->account, "--account", a->slurm.account);
+      exec::parse_per_kind(a->qos, "--qos", a->slurm.qos);
+      exec::parse_per_kind(a->time, "--time", a->slurm.time);
+      if (a->finish && a->executor != "local") fail("--finish runs inside the Slurm finish job, with --executor local");
       make_directories("results");
       make_directories("runs/" + a->profile);
-      // One reproduce per profile at a time (a second would run the same steps twice).
+      if (a->status) {
+        Planner p(*a);
+        auto steps = p.plan();
+        if (a->executor == "slurm") return exec::print_slurm_status(steps, slurm_plan(*a, p));
+        std::size_t done = 0;
+        for (auto& s : steps) {
+          const bool d = s.done && s.done();
+          done += d;
+          std::printf("%-14s %s\n", d ? "done" : "not done", s.name.c_str());
+        }
+        std::printf("%zu of %zu steps done\n", done, steps.size());
+        return done == steps.size() ? 0 : 1;
+      }
+      // One reproduce per profile at a time (a second would run or submit the same steps twice).
       const std::string lock = "runs/" + a->profile + "/.reproduce.lock";
       int fd = ::open(lock.c_str(), O_RDWR | O_CREAT, 0644);
       if (fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0)
         fail("another 'cast reproduce --profile ", a->profile, "' is running in this folder (", lock, ")");
-      { ResultsStore check(a->db); }  // a corrupt or foreign database fails here, before any work
+      { ResultsStore check(a->db, a->journal()); }  // a corrupt or foreign database fails here, before any work
       Planner p(*a);
       auto steps = p.plan();
-      const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-      const int jobs = a->jobs > 0 ? a->jobs : (a->device == "cpu" ? static_cast<int>(cores) : 1);
-      const int threads = std::max(1, static_cast<int>(cores) / jobs);
+      if (a->on_slurm()) return exec::submit_to_slurm(steps, slurm_plan(*a, p), a->slurm, a->dry_run);
+      const int cores = usable_cores();
+      const int jobs = a->jobs > 0 ? a->jobs : (a->device == "cpu" ? cores : 1);
+      const int threads = std::max(1, cores / jobs);
       if (a->dry_run) {
         for (auto& s : steps) {
           std::string cmdline = "cast";
@@ -513,8 +505,16 @@ void register_reproduce(CLI::App& app, Action& action) {
         }
         return 0;
       }
+      if (a->finish) {
+        std::string missing;
+        for (auto& s : steps)
+          if (s.kind != "figure" && !(s.done && s.done())) missing += (missing.empty() ? "" : ", ") + s.name;
+        if (!missing.empty())
+          fail("--finish: not done: ", missing, "; the finish job runs after every step (submit again with "
+               "'cast reproduce ", a->what, " --profile ", a->profile, " --executor slurm')");
+      }
       std::printf("cast reproduce %s --profile %s (recipes %s)\n", a->what.c_str(), a->profile.c_str(), p.recipes().c_str());
-      const int rc = execute(steps, jobs, threads, p.logs_dir());
+      const int rc = exec::run_local(steps, jobs, threads, p.logs_dir());
       write_outputs(*a, p);
       return rc;
     };
