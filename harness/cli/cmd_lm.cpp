@@ -14,6 +14,7 @@
 #include "text/vocab_trainer.hpp"
 #include "text/wordpiece.hpp"
 #include "train/mlm.hpp"
+#include "train/stop_signal.hpp"
 #include "train/text_regression.hpp"
 #include "data/dataset.hpp"
 
@@ -158,6 +159,7 @@ void register_lm(CLI::App& app, Action& action) {
   pre->add_flag("-q,--quiet", pa->quiet, "No progress bars");
   pre->callback([pa, &action] {
     action = [pa] {
+      install_stop_handlers();  // USR1/SIGTERM/Ctrl-C: stop after a step, exit 75, resumable
       MlmOptions o;
       std::size_t vocab_size = 4000;
       if (pa->profile == "demo") {

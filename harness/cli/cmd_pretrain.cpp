@@ -8,6 +8,7 @@
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "train/pretrain.hpp"
+#include "train/stop_signal.hpp"
 
 namespace cast::cli {
 
@@ -39,6 +40,7 @@ void register_pretrain(CLI::App& app, Action& action) {
   cmd->add_flag("-q,--quiet", a->quiet, "No progress bars");
   cmd->callback([a, &action] {
     action = [a] {
+      install_stop_handlers();  // USR1/SIGTERM/Ctrl-C: stop after a step, exit 75 (run again)
       TrainConfig c;
       std::size_t max_tokens = 512;
       apply_profile(a->profile, c, max_tokens);

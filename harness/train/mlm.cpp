@@ -12,6 +12,7 @@
 #include "common/progress.hpp"
 #include "models/safetensors.hpp"
 #include "train/schedule.hpp"
+#include "train/stop_signal.hpp"
 
 namespace cast {
 
@@ -199,6 +200,14 @@ std::vector<MlmEpoch> pretrain_mlm(const std::vector<std::vector<std::int32_t>>&
       ++step;
       prog.add();
       prog.draw();
+      // A stop signal (train/stop_signal.hpp): the resumable state is the one written at the end
+      // of the last whole epoch, so this epoch's steps so far are done again after the restart.
+      if (stop_requested()) {
+        prog.finish();
+        throw StopRequested("lm pretrain stopped by a signal at step " + std::to_string(step) + " (epoch " +
+                            std::to_string(epoch + 1) + "); run again to resume after epoch " + std::to_string(epoch) +
+                            " from " + opt.out_dir);
+      }
     }
     prog.finish();
     // Held-out loss and accuracy with a fixed masking seed (comparable across epochs).

@@ -11,6 +11,7 @@
 #include "common/progress.hpp"
 #include "graph/node_features.hpp"
 #include "train/schedule.hpp"
+#include "train/stop_signal.hpp"
 
 namespace cast {
 
@@ -91,6 +92,13 @@ PretrainResult pretrain_mnp(const Dataset& d, const TrainConfig& c, double mask_
       ++step;
       prog.add();
       prog.draw();
+      // A stop signal (train/stop_signal.hpp). Pretraining keeps no resumable state (its weights
+      // are written at the end), so the requeued job starts it again.
+      if (stop_requested()) {
+        prog.finish();
+        throw StopRequested("mnp pretraining stopped by a signal at step " + std::to_string(step) +
+                            "; it keeps no resumable state and starts again when run again");
+      }
     }
     prog.finish();
     // Validation: fixed masks; accuracy against always guessing the most frequent element.
@@ -167,6 +175,11 @@ PretrainResult pretrain_contrastive(const Dataset& d, const TrainConfig& c, doub
       ++step;
       prog.add();
       prog.draw();
+      if (stop_requested()) {
+        prog.finish();
+        throw StopRequested("contrastive pretraining stopped by a signal at step " + std::to_string(step) +
+                            "; it keeps no resumable state and starts again when run again");
+      }
     }
     prog.finish();
     torch::NoGradGuard g;
