@@ -119,7 +119,9 @@ inline std::size_t run_one(Reader r, const std::string& text) {
       if (e.error.empty()) bug("an entry is neither read nor given an error");
       continue;
     }
-    exercise(e.structure);
+    // id_prop.csv lines can only name the two fixed files of the folder: working the same
+    // structure again for every line finds nothing new and costs the fuzzer its speed.
+    if (r != Reader::IdProp || ok < 2) exercise(e.structure);
     ++ok;
   }
   return ok;

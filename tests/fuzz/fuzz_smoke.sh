@@ -42,8 +42,10 @@ for r in $readers; do
   exe=$bin/fuzz_$r
   [ -x "$exe" ] || { echo "fuzz_smoke: FAILED: $exe missing"; status=1; continue; }
   mkdir -p "$work/new/$r"
+  dict=()
+  case $r in cif) dict=(-dict="$src/tests/fuzz/cif.dict") ;; pymatgen_json|mp_jsonl|matbench) dict=(-dict="$src/tests/fuzz/json.dict") ;; esac
   # New inputs go to a scratch corpus (first folder); the seeds are read only.
-  if (cd "$work" && "$exe" -artifact_prefix="$art/$r-" -runs="$runs" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 \
+  if (cd "$work" && "$exe" -artifact_prefix="$art/$r-" "${dict[@]}" -runs="$runs" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 \
         -malloc_limit_mb=1024 -print_final_stats=1 "$work/new/$r" "$work/seeds/$r" >"$work/$r.log" 2>&1); then
     echo "fuzz_smoke: $r: $(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work/$r.log" | grep -o '[0-9]*$') inputs, no crash"
   else
