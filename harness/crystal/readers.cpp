@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -486,7 +487,7 @@ std::vector<Entry> parse_cif(const std::string& text, const std::string& name) {
           fail(e.where, ": the cell angles (", al, ", ", be, ", ", ga, ") do not form a cell (zero or imaginary volume)");
       }
       // 2. The atom sites, strictly: gemmi reads '?' or '0.0O000000' as NaN and a bad occupancy as 1.
-      gemmi::cif::Table atoms = block.find("_atom_site_", {"label", "?type_symbol", "?fract_x", "?fract_y", "?fract_z", "?occupancy"});
+      gemmi::cif::Table atoms = block.find("_atom_site_", {"label", "?type_symbol", "?fract_x", "?fract_y", "?fract_z", "?occupancy", "?disorder_group"});
       if (!atoms.ok() || atoms.length() == 0) {
         if (block.find_value("_atom_site_cartn_x") || block.find_values("_atom_site_Cartn_x"))
           fail(e.where, ": atom sites have Cartesian coordinates only; fractional _atom_site_fract_x/y/z are needed");
@@ -512,6 +513,9 @@ std::vector<Entry> parse_cif(const std::string& text, const std::string& name) {
           if (!std::isfinite(occ)) fail(where, ": _atom_site_occupancy = '", row[5], "' is not a number");
           if (!(occ > 0 && occ <= 1.0 + 1e-3)) fail(where, ": _atom_site_occupancy ", row[5], " is outside (0, 1]");
         }
+        // gemmi 0.5.7 reads the disorder group with an unchecked int accumulation.
+        if (row.has(6) && !gemmi::cif::is_null(row[6]) && row[6].size() > 8)
+          fail(where, ": _atom_site_disorder_group '", row[6].substr(0, 20), "' is not a small integer");
         const std::string sym = row.has(1) && !gemmi::cif::is_null(row[1]) ? gemmi::cif::as_string(row[1]) : label;
         int z = strict_element(sym);
         if (z == 0)
@@ -532,8 +536,22 @@ std::vector<Entry> parse_cif(const std::string& text, const std::string& name) {
         small.cell.images.clear();
         for (int i = 0; i < col.length(); ++i) {
           gemmi::Op op;
+          const std::string triplet = gemmi::cif::as_string(col[i]);
+          // gemmi 0.5.7's parse_triplet multiplies strtol's result unchecked (signed overflow
+          // on "4444...4-z"): refuse what no symmetry operation needs before it gets there.
+          {
+            if (triplet.size() > 80)  // also bounds the sum of terms gemmi accumulates in an int
+              fail(at_line(name, block, tag), ": symmetry operation '", triplet.substr(0, 80), "...' is too long");
+            std::size_t digits = 0;
+            for (char ch : triplet) {
+              digits = std::isdigit(static_cast<unsigned char>(ch)) ? digits + 1 : 0;
+              if (digits > 6 || !(std::isdigit(static_cast<unsigned char>(ch)) || std::strchr("xyzXYZabcABC+-*/., \t", ch)))
+                fail(at_line(name, block, tag), ": symmetry operation '", triplet,
+                     "' is not of the form x,y,z (e.g. '-x+1/2,y,z+1/4')");
+            }
+          }
           try {
-            op = gemmi::parse_triplet(gemmi::cif::as_string(col[i]));
+            op = gemmi::parse_triplet(triplet);
           } catch (const std::exception& err) {
             fail(at_line(name, block, tag), ": bad symmetry operation '", col[i], "': ", err.what());
           }
