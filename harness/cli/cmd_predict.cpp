@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -14,6 +15,7 @@
 #include "cli/commands.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
+#include "common/progress.hpp"
 #include "crystal/elements.hpp"
 #include "report/plots.hpp"
 #include "store/results_store.hpp"
@@ -33,7 +35,10 @@ std::string csv_field(const std::string& s) {
 
 PrepareOptions featurize_options(const LoadedModel& m) {
   PrepareOptions po;
-  po.task = parse_task(m.task);
+  const TaskSpec spec = task_spec_from_name(m.task, m.unit);
+  po.task = spec.task;
+  po.target_field = spec.field;
+  po.unit = spec.unit;
   po.vocab = m.vocab;
   po.max_tokens = m.max_tokens;
   po.progress = false;
@@ -106,6 +111,9 @@ std::vector<StructureAttention> attention_of(LoadedModel& m, const Dataset& d, c
 }
 
 struct PredictArgs {
+  std::vector<std::string> checkpoints;
+  std::string on_error = "skip", format = "csv", device = "cpu";
+  bool quiet = false;
   std::string checkpoint, out, prefix, db = "results/cast.db", profile = "demo", experiment = "table1", figure, id;
   std::vector<std::string> files;
   std::size_t limit = 0, max_tokens_shown = 48;
@@ -208,41 +216,184 @@ int figure_data(const PredictArgs& a) {
   return 0;
 }
 
+// A structure file's entries are named by the file (rutile.cif and anatase.cif both say TiO2 on
+// their data_ line; ASE writes data_image0 for every file); a dataset file's keep their ids.
+std::vector<Entry> read_for_prediction(const std::vector<std::string>& files, std::size_t limit) {
+  std::vector<Entry> out;
+  for (const auto& f : files) {
+    if (!file_exists(f)) fail(f, ": no such file or folder");
+    ReadOptions ro;
+    ro.limit = limit;
+    const bool single = !is_directory(f);
+    SourceFormat fmt = SourceFormat::Auto;
+    if (single) {
+      try {
+        fmt = detect_format(f);
+      } catch (const InputError&) {
+        fmt = SourceFormat::Auto;
+      }
+    }
+    std::vector<Entry> v;
+    try {
+      v = read_entries(f, ro);
+    } catch (const InputError& e) {
+      Entry bad;  // an empty or unreadable file is one bad entry, not the end of the batch
+      bad.id = f;
+      bad.file = f;
+      bad.where = f;
+      bad.error = e.what();
+      v.push_back(std::move(bad));
+    }
+    const bool per_file = single && (fmt == SourceFormat::Cif || fmt == SourceFormat::Poscar ||
+                                     (fmt == SourceFormat::PymatgenJson && v.size() == 1));
+    if (per_file) {
+      std::string stem = f.substr(f.find_last_of('/') == std::string::npos ? 0 : f.find_last_of('/') + 1);
+      for (const char* ext : {".gz", ".cif", ".vasp", ".json", ".poscar"})
+        if (stem.size() > std::strlen(ext) && stem.compare(stem.size() - std::strlen(ext), std::string::npos, ext) == 0)
+          stem.resize(stem.size() - std::strlen(ext));
+      for (auto& e : v) {
+        if (e.texts.find("block") == e.texts.end() && fmt == SourceFormat::Cif) e.texts["block"] = e.id;
+        e.id = v.size() > 1 ? stem + ":" + e.texts["block"] : stem;
+      }
+    }
+    for (auto& e : v) {
+      if (e.file.empty()) e.file = f;
+      out.push_back(std::move(e));
+    }
+  }
+  return out;
+}
+
+int predict_command(const PredictArgs& a) {
+  std::vector<LoadedModel> models;
+  for (const auto& c : a.checkpoints) {
+    models.push_back(load_trained_model(c, a.device));
+    if (models.back().task != models.front().task)
+      fail(c, ": a model of task '", models.back().task, "', ", a.checkpoints.front(), " is of '", models.front().task,
+           "'; an ensemble predicts one property");
+  }
+  const LoadedModel& m0 = models.front();
+  const TaskSpec spec = task_spec_from_name(m0.task, m0.unit);
+  std::vector<Entry> entries = read_for_prediction(a.files, a.limit);
+  // Every kind of bad entry goes the same way: unreadable (or empty) here, not featurizable below.
+  std::vector<std::string> skipped;
+  auto bad = [&](const std::string& msg) {
+    if (a.on_error == "fail") fail(msg, " (rerun with --on-error skip to leave such entries out)");
+    skipped.push_back(msg);
+  };
+  std::vector<Entry> good;
+  std::vector<std::string> ids, blocks, files;
+  for (auto& e : entries) {
+    if (!e.ok) { bad(e.error.empty() ? e.where + ": unreadable" : e.error); continue; }
+    ids.push_back(e.id);
+    files.push_back(e.file);
+    blocks.push_back(e.texts.count("block") ? e.texts.at("block") : "");
+    e.id = std::to_string(good.size());  // row keys through featurization (ids need not be unique)
+    good.push_back(std::move(e));
+  }
+  std::vector<std::vector<double>> preds(good.size());  // [entry][model]
+  std::vector<char> featurized(good.size(), 0);
+  Progress prog("predict", good.size() * models.size(), !a.quiet);
+  for (std::size_t k = 0; k < models.size(); ++k) {
+    std::vector<std::string> errors;
+    Dataset d = featurize_entries(good, featurize_options(models[k]), errors);
+    if (k == 0)
+      for (const auto& e : errors) bad(e);
+    auto p = predict_dataset(models[k], d, 64, &prog);
+    for (std::size_t i = 0; i < d.records.size(); ++i) {
+      const auto row = static_cast<std::size_t>(std::stoull(d.records[i].id));
+      if (k == 0) featurized[row] = 1;
+      if (featurized[row]) preds[row].push_back(p[i]);
+    }
+  }
+  prog.finish();
+  const bool ensemble = models.size() > 1;
+  const std::string unit = spec.unit_label();
+  nlohmann::json js = nlohmann::json::array();
+  std::string csv = "id,file,block,formula," + m0.task + "_predicted" + (ensemble ? ",std,models" : "") + ",unit,target,abs_error\n";
+  double abs_sum = 0;
+  std::size_t with_target = 0, written = 0;
+  std::vector<std::string> formulas(good.size());
+  {
+    // The formula as the featurizer writes it (from the first model's pass).
+    std::vector<std::string> errors;
+    PrepareOptions po = featurize_options(m0);
+    po.describe = false;
+    po.vocab.clear();
+    Dataset d = featurize_entries(good, po, errors);
+    for (const auto& r : d.records) formulas[static_cast<std::size_t>(std::stoull(r.id))] = r.formula;
+  }
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    if (!featurized[i] || preds[i].size() != models.size()) continue;
+    double mean = 0;
+    for (double x : preds[i]) mean += x;
+    mean /= static_cast<double>(preds[i].size());
+    double sd = 0;
+    for (double x : preds[i]) sd += (x - mean) * (x - mean);
+    sd = preds[i].size() > 1 ? std::sqrt(sd / static_cast<double>(preds[i].size() - 1)) : 0.0;
+    auto target = task_target(spec.task, good[i], spec.field);
+    char v[64], sdv[48], tv[48] = "", ev[48] = "";
+    std::snprintf(v, sizeof v, "%.9g", mean);
+    std::snprintf(sdv, sizeof sdv, "%.9g", sd);
+    if (target && std::isfinite(target->value)) {
+      std::snprintf(tv, sizeof tv, "%.9g", target->value);
+      std::snprintf(ev, sizeof ev, "%.9g", std::fabs(mean - target->value));
+      abs_sum += std::fabs(mean - target->value);
+      ++with_target;
+    }
+    csv += csv_field(ids[i]) + "," + csv_field(files[i]) + "," + csv_field(blocks[i]) + "," + csv_field(formulas[i]) +
+           "," + v + (ensemble ? std::string(",") + sdv + "," + std::to_string(models.size()) : "") + "," +
+           csv_field(unit) + "," + tv + "," + ev + "\n";
+    nlohmann::json row = {{"id", ids[i]}, {"file", files[i]}, {"formula", formulas[i]}, {"predicted", mean}, {"unit", unit}};
+    if (!blocks[i].empty()) row["block"] = blocks[i];
+    if (ensemble) { row["std"] = sd; row["models"] = models.size(); row["per_model"] = preds[i]; }
+    if (*tv) { row["target"] = target->value; row["abs_error"] = std::fabs(mean - target->value); }
+    js.push_back(row);
+    ++written;
+  }
+  for (const auto& e : skipped) std::fprintf(stderr, "skipped: %s\n", e.c_str());
+  std::string out = a.format == "json" ? nlohmann::json{{"task", m0.task}, {"unit", unit}, {"model", m0.config.kind},
+                                                        {"checkpoints", a.checkpoints}, {"predictions", js}}.dump(1) + "\n"
+                                       : csv;
+  if (a.out.empty()) {
+    std::fputs(out.c_str(), stdout);
+  } else {
+    write_file_atomic(a.out, out);
+    std::printf("%zu predictions (%s, %s model%s) written to %s%s\n", written, m0.task.c_str(), m0.config.kind.c_str(),
+                ensemble ? (", mean of " + std::to_string(models.size())).c_str() : "", a.out.c_str(),
+                skipped.empty() ? "" : (", " + std::to_string(skipped.size()) + " skipped").c_str());
+  }
+  if (with_target > 0)
+    std::fprintf(stderr, "MAE against the targets present: %.6g %s over %zu structures\n",
+                 abs_sum / static_cast<double>(with_target), unit.c_str(), with_target);
+  return written > 0 || skipped.empty() ? 0 : 1;
+}
+
 }  // namespace
 
 void register_predict(CLI::App& app, Action& action) {
   auto a = std::make_shared<PredictArgs>();
   auto* pred = app.add_subcommand("predict", "Predict a trained model's target for new structures");
-  pred->add_option("--checkpoint", a->checkpoint, "Run directory of 'cast train' (uses best/) or a checkpoint folder")
+  pred->add_option("--checkpoint", a->checkpoints,
+                   "Run directory of 'cast train' (uses best/) or a checkpoint folder; several (e.g. the three "
+                   "seeds) give the mean and standard deviation per structure (repeat --checkpoint)")
+      ->required()
+      ->allow_extra_args(false);
+  pred->add_option("files", a->files,
+                   "Structures: CIF, POSCAR, pymatgen JSON files, folders of them (id_prop.csv not needed), or a "
+                   "dataset file (all its entries)")
       ->required();
-  pred->add_option("files", a->files, "Structures: CIF, POSCAR, pymatgen JSON, or a dataset file (all its entries)")
-      ->required();
-  pred->add_option("-o,--out", a->out, "Write predictions as CSV here (default: stdout)");
+  pred->add_option("-o,--out", a->out, "Write the predictions here (default: standard output)");
+  pred->add_option("--format", a->format, "csv | json")->check(CLI::IsMember({"csv", "json"}))->capture_default_str();
+  pred->add_option("--on-error", a->on_error,
+                   "skip: leave out a bad entry (unreadable, empty, disordered, overlapping atoms) with a message; "
+                   "fail: stop at the first")
+      ->check(CLI::IsMember({"skip", "fail"}))->capture_default_str();
+  pred->add_option("--device", a->device, "cpu or cuda")->capture_default_str();
   pred->add_option("--limit", a->limit, "At most N entries per file");
+  pred->add_flag("-q,--quiet", a->quiet, "No progress bar");
   pred->callback([a, &action] {
-    action = [a] {
-      LoadedModel m = load_trained_model(a->checkpoint);
-      auto entries = read_all(a->files, a->limit);
-      std::vector<std::string> errors;
-      Dataset d = featurize_entries(entries, featurize_options(m), errors);
-      for (const auto& e : errors) std::fprintf(stderr, "skipped: %s\n", e.c_str());
-      auto preds = predict_dataset(m, d);
-      const TaskInfo& ti = task_info(parse_task(m.task));
-      std::string csv = "id,formula," + m.task + "_predicted,unit\n";
-      for (std::size_t i = 0; i < preds.size(); ++i) {
-        char v[48];
-        std::snprintf(v, sizeof v, "%.9g", preds[i]);
-        csv += csv_field(d.records[i].id) + "," + csv_field(d.records[i].formula) + "," + v + "," + ti.unit + "\n";
-      }
-      if (a->out.empty()) std::fputs(csv.c_str(), stdout);
-      else {
-        write_file_atomic(a->out, csv);
-        std::printf("%zu predictions (%s, %s model) written to %s%s\n", preds.size(), m.task.c_str(),
-                    m.config.kind.c_str(), a->out.c_str(),
-                    errors.empty() ? "" : (", " + std::to_string(errors.size()) + " skipped").c_str());
-      }
-      return errors.empty() || !preds.empty() ? 0 : 1;
-    };
+    action = [a] { return predict_command(*a); };
   });
 
   auto* ex = app.add_subcommand("explain", "Cross-attention (nodes x tokens) of one structure, per layer and head");
@@ -285,7 +436,7 @@ void register_predict(CLI::App& app, Action& action) {
                           sa.nodes, sa.tokens, sa.head_mean(l)});
       char title[256];
       std::snprintf(title, sizeof title, "%s %s: %s predicted %.4g %s (%s)", d.records[0].id.c_str(),
-                    d.records[0].formula.c_str(), m.task.c_str(), pred, task_info(parse_task(m.task)).unit,
+                    d.records[0].formula.c_str(), m.task.c_str(), pred, task_spec_from_name(m.task, m.unit).unit_label().c_str(),
                     m.config.kind.c_str());
       auto files = render_heatmaps(panels, static_cast<int>(panels.size()), 1, prefix, title);
       std::printf("%s\nattention: %zu layers x %zu heads x %zu nodes x %zu tokens in %s.csv; maps in %s.png and %s.svg\n",

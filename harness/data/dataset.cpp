@@ -220,6 +220,7 @@ Dataset prepare_dataset(const PrepareOptions& opt, bool* loaded_from_cache) {
       try {
         Dataset d = load_dataset(path);
         if (d.key == key) {
+          d.unit = opt.spec().unit_label();
           if (loaded_from_cache) *loaded_from_cache = true;
           return d;
         }
@@ -237,6 +238,7 @@ Dataset prepare_dataset(const PrepareOptions& opt, bool* loaded_from_cache) {
 
   Dataset d;
   d.task = opt.spec().name();
+  d.unit = opt.spec().unit_label();
   d.source = opt.source;
   d.settings = settings_of(opt);
   d.key = key;

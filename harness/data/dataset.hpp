@@ -34,6 +34,7 @@ struct DatasetRecord {
 
 struct Dataset {
   std::string task;
+  std::string unit;           // the target's unit (the task's, or a custom task's --unit); not cached
   std::string source;
   std::string settings;       // human-readable settings behind the cache key
   std::uint64_t key = 0;

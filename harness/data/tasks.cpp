@@ -87,6 +87,11 @@ std::string TaskSpec::unit_label() const {
   return unit;
 }
 
+TaskSpec task_spec_from_name(const std::string& name, const std::string& unit) {
+  if (name.rfind("custom-", 0) == 0) return {Task::Custom, name.substr(7), unit};
+  return {parse_task(name), "", ""};
+}
+
 TaskSpec make_task_spec(const std::string& task, const std::string& target, const std::string& unit) {
   TaskSpec s;
   s.task = parse_task(task);

@@ -44,5 +44,7 @@ struct TaskSpec {
 };
 // "--task custom" needs --target (or an id_prop.csv's "target" column); --unit only with custom.
 TaskSpec make_task_spec(const std::string& task, const std::string& target, const std::string& unit);
+// The spec of a task by the name runs record ("log_kvrh", "custom-<field>"), with a custom unit.
+TaskSpec task_spec_from_name(const std::string& name, const std::string& unit = "");
 
 }  // namespace cast

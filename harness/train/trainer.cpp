@@ -157,7 +157,7 @@ void save_checkpoint(const std::string& dir, Regressor& model, torch::optim::Opt
 // (its weights are in model.pt).
 void write_model_card(const TrainConfig& c, const Dataset& d, double mean, double sd) {
   make_directories(c.out_dir);
-  nlohmann::json card = {{"format", kModelCardFormat}, {"model", c.model.kind}, {"task", d.task},
+  nlohmann::json card = {{"format", kModelCardFormat}, {"model", c.model.kind}, {"task", d.task}, {"unit", d.unit},
                          {"text_mode", c.model.text_mode}, {"text_pooling", c.model.text_pooling},
                          {"lora_r", c.model.lora_r},
                          {"lora_alpha", c.model.lora_alpha}, {"normaliser", {{"mean", mean}, {"std", sd}}},
@@ -447,8 +447,16 @@ TrainResult train_model(const Dataset& d, const TrainConfig& c, const std::funct
   return train_model(d, c, h);
 }
 
-LoadedModel load_trained_model(const std::string& checkpoint) {
+LoadedModel load_trained_model(const std::string& checkpoint, const std::string& device) {
   LoadedModel m;
+  try {
+    m.device = torch::Device(device);
+  } catch (const c10::Error&) {
+    fail("--device '", device, "': not a device (cpu, cuda, cuda:N)");
+  }
+  if (m.device.is_cuda() && !torch::cuda::is_available())
+    fail("--device ", device, ": this LibTorch sees no CUDA device (", TORCH_VERSION,
+         "; 'cast doctor' shows what it sees); use --device cpu");
   std::string dir = checkpoint;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   if (file_exists(dir + "/best/model.pt")) {
@@ -472,6 +480,7 @@ LoadedModel load_trained_model(const std::string& checkpoint) {
   m.config.kind = card.value("model", "");
   require_model_kind(m.config.kind);
   m.task = card.value("task", "");
+  m.unit = card.value("unit", std::string());
   m.config.text_mode = card.value("text_mode", "");
   m.config.text_pooling = card.value("text_pooling", "cls");
   m.config.lora_r = card.value("lora_r", 8);
@@ -492,11 +501,12 @@ LoadedModel load_trained_model(const std::string& checkpoint) {
   } catch (const c10::Error& e) {
     fail(m.weights, ": cannot load the weights into a '", m.config.kind, "' model: ", e.what_without_backtrace());
   }
+  m.model->to(m.device);
   m.model->eval();
   return m;
 }
 
-std::vector<double> predict_dataset(LoadedModel& m, const Dataset& d, std::size_t batch_size) {
+std::vector<double> predict_dataset(LoadedModel& m, const Dataset& d, std::size_t batch_size, Progress* progress) {
   TrainConfig c;
   c.batch_size = batch_size;
   std::vector<std::size_t> rows(d.records.size());
@@ -505,10 +515,14 @@ std::vector<double> predict_dataset(LoadedModel& m, const Dataset& d, std::size_
   m.model->eval();
   std::vector<double> out;
   for (const auto& br : make_batches(d, rows, c)) {
-    auto b = build_batch(d, br, model_uses_text(m.config.kind), m.mean, m.sd);
+    auto b = build_batch(d, br, model_uses_text(m.config.kind), m.mean, m.sd).to(m.device);
     auto p = m.model->predict(b).to(torch::kCPU).to(torch::kDouble);
     auto acc = p.accessor<double, 1>();
     for (std::size_t k = 0; k < br.size(); ++k) out.push_back(acc[static_cast<int64_t>(k)] * m.sd + m.mean);
+    if (progress) {
+      progress->add(br.size());
+      progress->draw();
+    }
   }
   return out;
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "baselines/regressors.hpp"
+#include "common/progress.hpp"
 #include "data/dataset.hpp"
 
 namespace cast {
@@ -84,12 +85,15 @@ constexpr const char* kModelCardFormat = "cast-model-1";
 struct LoadedModel {
   std::shared_ptr<Regressor> model;
   ModelConfig config;
-  std::string task, run_dir, weights, vocab;
+  std::string task, unit, run_dir, weights, vocab;
+  torch::Device device = torch::kCPU;
   double mean = 0, sd = 1;
   std::size_t max_tokens = 512;
 };
-LoadedModel load_trained_model(const std::string& checkpoint);
-// Predictions in the target's units for every record of d (in order).
-std::vector<double> predict_dataset(LoadedModel& m, const Dataset& d, std::size_t batch_size = 64);
+// On `device` ("cpu", "cuda", "cuda:1").
+LoadedModel load_trained_model(const std::string& checkpoint, const std::string& device = "cpu");
+// Predictions in the target's units for every record of d (in order); progress counts structures.
+std::vector<double> predict_dataset(LoadedModel& m, const Dataset& d, std::size_t batch_size = 64,
+                                    Progress* progress = nullptr);
 
 }  // namespace cast
