@@ -1,6 +1,6 @@
 // Learning-rate schedule of the paper (SPEC §0.2, §8): linear warm-up, then cosine with hard
 // restarts (Hugging Face's get_cosine_with_hard_restarts_schedule_with_warmup), as a factor of
-// the peak learning rate. One departure (DEVIATIONS 21): warm-up step s runs at (s + 1) / warmup,
+// the peak learning rate. One departure (DEVIATIONS 19): warm-up step s runs at (s + 1) / warmup,
 // not s / warmup, so the very first optimiser step is not taken at learning rate 0 (with one batch
 // an epoch, the first epoch would otherwise not train and its untrained weights could be "best").
 #pragma once
