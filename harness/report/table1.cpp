@@ -10,6 +10,7 @@
 
 #include "common/error.hpp"
 #include "common/file_io.hpp"
+#include "data/tasks.hpp"
 
 namespace cast {
 
@@ -37,6 +38,14 @@ std::string fmt(double x, int digits = 3) {
   char b[32];
   std::snprintf(b, sizeof b, "%.*f", digits, x);
   return b;
+}
+}  // namespace
+
+namespace {
+std::string unit_of(const std::string& task) {
+  for (const auto& t : all_tasks())
+    if (task == t.name) return t.unit;
+  return "?";
 }
 }  // namespace
 
@@ -98,7 +107,7 @@ std::string render_table1(const ResultsStore& store, const Table1Options& opt) {
   std::ostringstream os;
   const bool md = opt.format == TableFormat::Markdown, tex = opt.format == TableFormat::Latex;
   if (opt.format == TableFormat::Csv) {
-    os << "model,task,runs,mae_mean,mae_std,paper_mean,paper_std,difference\n";
+    os << "model,task,runs,mae_mean,mae_std,paper_mean,paper_std,difference,unit\n";
     for (const auto& m : kModels)
       for (const auto& t : tasks) {
         if (!ours.count({m, t})) continue;
@@ -106,7 +115,7 @@ std::string render_table1(const ResultsStore& store, const Table1Options& opt) {
         os << m << "," << t << "," << c.n << "," << fmt(c.mean, 4) << "," << fmt(c.std, 4) << ",";
         if (paper.count({m, t})) os << fmt(paper[{m, t}].mean, 4) << "," << fmt(paper[{m, t}].std, 4) << "," << fmt(c.mean - paper[{m, t}].mean, 4);
         else os << ",,";
-        os << "\n";
+        os << "," << unit_of(t) << "\n";
       }
     return os.str();
   }
@@ -129,7 +138,7 @@ std::string render_table1(const ResultsStore& store, const Table1Options& opt) {
   if (md) {
     os << "Table 1: test MAE, mean (std) over seeds; ours / paper [ours - paper]. Profile " << opt.profile << ".\n\n";
     os << "| model |";
-    for (const auto& t : tasks) os << " " << t << " |";
+    for (const auto& t : tasks) os << " " << t << " (" << unit_of(t) << ") |";
     os << "\n|---|";
     for (std::size_t i = 0; i < tasks.size(); ++i) os << "---|";
     os << "\n";
@@ -145,7 +154,7 @@ std::string render_table1(const ResultsStore& store, const Table1Options& opt) {
     for (const auto& t : tasks) {
       std::string tt = t;
       std::replace(tt.begin(), tt.end(), '_', ' ');
-      os << " & " << tt;
+      os << " & " << tt << " (" << unit_of(t) << ")";
     }
     os << " \\\\\n\\hline\n";
     for (const auto& m : kModels) {
