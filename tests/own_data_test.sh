@@ -150,6 +150,23 @@ check "cast without --init-from refused" test $rc -eq 1
 check "cast without --init-from names the way out" grep -q "cast pretrain --kind mnp.*cast-scratch" <<<"$err"
 check "refused before any record" test ! -e x.db
 
+# USR1 (a cluster's time limit) or SIGTERM: the current step finishes, last/ is written, exit 75;
+# the same command again resumes there and the run ends with every epoch recorded once.
+"$cast" train --model cogn --task log_kvrh --source "$kvrh" --limit 300 --epochs 30 --seed 3 --db sig.db --out sig \
+  > sig1.log 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do grep -q '^2 ' sig1.log 2>/dev/null && break; sleep 0.2; done
+kill -USR1 "$pid"; wait "$pid"; rc=$?
+check "USR1: exit 75 (run me again)" test $rc -eq 75
+check "USR1: says where to resume" grep -q "run the same command again to resume" sig1.log
+check "USR1: last/ written" test -s sig/last/state.json
+check "USR1: the run is not marked failed" test "$(q sig.db "select status from runs")" = running
+"$cast" train --model cogn --task log_kvrh --source "$kvrh" --limit 300 --epochs 30 --seed 3 --db sig.db --out sig \
+  > sig2.log 2>&1
+check "resumed run exit 0" test $? -eq 0
+check "resumed run: 30 epochs recorded, once each" test "$(q sig.db "select count(*), count(distinct epoch) from epochs")" = "30|30"
+check "resumed run done" test "$(q sig.db "select status from runs")" = done
+
 # The smaller points.
 err=$("$cast" results export 99 --db s.db 2>&1); rc=$?
 check "export of a missing run: exit 1, named" test $rc -eq 1 -a -n "$(grep 'no run 99' <<<"$err")"

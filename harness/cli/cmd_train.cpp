@@ -12,6 +12,7 @@
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "store/results_store.hpp"
+#include "train/stop_signal.hpp"
 #include "train/trainer.hpp"
 
 namespace cast::cli {
@@ -183,8 +184,11 @@ void register_train(CLI::App& app, Action& action) {
           std::fprintf(stderr, "note: run %lld stays as it was finished before; this attempt failed\n",
                        static_cast<long long>(run.id));
       };
+      install_stop_handlers();  // USR1/SIGTERM/Ctrl-C: stop after the current step with last/ written, exit 75
       try {
         r = train_model(d, c, hooks);
+      } catch (const StopRequested&) {
+        throw;  // the run stays unfinished; the next attempt resumes from last/
       } catch (const std::invalid_argument& e) {
         failed(e.what());
         throw InputError(e.what());

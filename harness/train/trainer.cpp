@@ -18,6 +18,7 @@
 #include "models/autocast.hpp"
 #include "train/graph_batch.hpp"
 #include "train/schedule.hpp"
+#include "train/stop_signal.hpp"
 
 namespace cast {
 
@@ -197,6 +198,8 @@ class Trainer {
       const auto t0 = std::chrono::steady_clock::now();
       double lr_now = 0;
       const double train_loss = train_epoch(epoch, lr_now);
+      resume_batch_ = 0;
+      resume_loss_ = 0;
       const double val_mae = evaluate(val_, nullptr);
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       const EpochRecord rec{epoch + 1, train_loss, val_mae, lr_now, secs, static_cast<double>(train_.size()) / secs};
@@ -283,6 +286,9 @@ class Trainer {
     best_ = st["best_val_mae"];
     res_.best_epoch = st["best_epoch"];
     since_best_ = st["since_best"];
+    // Stopped by a signal inside an epoch: that epoch continues after the batches it had done.
+    resume_batch_ = st.value("batch_in_epoch", std::size_t{0});
+    resume_loss_ = st.value("partial_loss", 0.0);
     for (const auto& e : st["history"])
       res_.epochs.push_back({e["epoch"], e["train_loss"], e["val_mae"], e["lr"], e["seconds"], e["samples_per_second"]});
   }
@@ -295,10 +301,11 @@ class Trainer {
     torch::manual_seed(c_.seed * 1000003ULL + static_cast<std::uint64_t>(epoch) + 17);
     auto batches = make_batches(d_, order, c_);
     model_->train();
-    double loss_sum = 0;
+    double loss_sum = resume_loss_;
     Progress prog(c_.model.kind + " " + d_.task + " epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c_.epochs),
                   batches.size(), c_.progress);
-    for (std::size_t bi = 0; bi < batches.size(); ++bi) {
+    prog.add(std::min(resume_batch_, batches.size()));
+    for (std::size_t bi = resume_batch_; bi < batches.size(); ++bi) {
       auto b = build_batch(d_, batches[bi], with_text_, norm_.mean, norm_.sd).to(device_);
       const double f = sched_.factor(step_);
       set_learning_rates(*optimizer_, c_, f);
@@ -325,6 +332,17 @@ class Trainer {
       loss_sum += lv;
       ++step_;
       prog.add();
+      if (stop_requested()) {
+        // USR1 (a cluster's time limit), SIGTERM or Ctrl-C: this step is done; save and stop.
+        prog.finish();
+        if (last_.empty()) throw StopRequested("stopped by signal " + std::to_string(stop_signal_number()) +
+                                               " (no run directory: nothing to resume)");
+        checkpoint(epoch, false, bi + 1, loss_sum);
+        throw StopRequested("stopped by signal " + std::to_string(stop_signal_number()) + " after step " +
+                            std::to_string(step_) + " (epoch " + std::to_string(epoch + 1) + ", batch " +
+                            std::to_string(bi + 1) + " of " + std::to_string(batches.size()) + "); " + last_ +
+                            " holds it: run the same command again to resume");
+      }
       if (c_.progress) {
         char note[96];
         std::snprintf(note, sizeof note, "loss %.4f  lr %.2e  best val MAE %s", loss_sum / static_cast<double>(bi + 1),
@@ -371,12 +389,14 @@ class Trainer {
   }
 
   // last/ every epoch, best/ when it improved (in memory without a run directory).
-  void checkpoint(int epochs_done, bool improved) {
+  // Mid-epoch (a stop): batch_in_epoch > 0 batches of the next epoch are done, best/ untouched.
+  void checkpoint(int epochs_done, bool improved, std::size_t batch_in_epoch = 0, double partial_loss = 0) {
     if (!last_.empty()) {
       make_directories(c_.out_dir);
       nlohmann::json st = {{"format", kCheckpointFormat}, {"config", cfg_}, {"epoch", epochs_done}, {"step", step_},
                            {"best_val_mae", best_}, {"best_epoch", res_.best_epoch}, {"since_best", since_best_},
-                           {"normaliser", {{"mean", norm_.mean}, {"std", norm_.sd}}}};
+                           {"normaliser", {{"mean", norm_.mean}, {"std", norm_.sd}}},
+                           {"batch_in_epoch", batch_in_epoch}, {"partial_loss", partial_loss}};
       for (const auto& e : res_.epochs)
         st["history"].push_back({{"epoch", e.epoch}, {"train_loss", e.train_loss}, {"val_mae", e.val_mae}, {"lr", e.lr},
                                  {"seconds", e.seconds}, {"samples_per_second", e.samples_per_second}});
@@ -431,6 +451,8 @@ class Trainer {
   std::string last_, best_dir_, best_blob_;
   TrainResult res_;
   int start_epoch_ = 0, since_best_ = 0;
+  std::size_t resume_batch_ = 0;
+  double resume_loss_ = 0;
   std::int64_t step_ = 0;
   double best_ = 1e300;
 };
