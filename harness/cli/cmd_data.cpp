@@ -100,12 +100,15 @@ void register_data(CLI::App& app, Action& action) {
   prep->add_option("--vocab", pa->vocab, "Tokenise the texts with this vocab.txt (Table 2's token statistics)");
   prep->add_option("--max-tokens", pa->max_tokens, "Truncate token ids at this length")->capture_default_str();
   prep->add_option("--db", pa->db, "Store the Table 2 statistics in this results database");
+  auto journal = std::make_shared<std::string>("wal");
+  prep->add_option("--store-journal", *journal, "wal | delete (one writer; a store on NFS/Lustre)")
+      ->check(CLI::IsMember({"wal", "delete"}))->capture_default_str();
   prep->add_option("--profile", pa->profile, "Profile the statistics are stored under (with --db)")->capture_default_str();
   prep->add_option("--corpus-out", pa->corpus_out,
                    "Write the descriptions of the train and validation entries as JSON lines {id, text} (a corpus "
                    "for 'cast lm pretrain')");
-  prep->callback([pa, task, &action] {
-    action = [pa, task] {
+  prep->callback([pa, task, journal, &action] {
+    action = [pa, task, journal] {
       if (pa->no_filters) {
         if (task->filters == "paper") fail("--no-filters and --filters paper contradict each other");
         task->filters = "none";
@@ -129,7 +132,7 @@ void register_data(CLI::App& app, Action& action) {
         std::printf("  cache: %s%s\n", cache_path(o, d.key).c_str(), cached ? " (reused)" : " (written)");
       print_table2(d);
       if (!pa->db.empty()) {
-        ResultsStore store(pa->db);
+        ResultsStore store(pa->db, parse_journal(*journal));
         std::vector<DatasetStat> stats;
         for (const auto& [split, st] : table2_statistics(d))
           for (const auto& [name, v] : std::vector<std::pair<const char*, double>>{

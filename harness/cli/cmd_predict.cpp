@@ -112,7 +112,7 @@ std::vector<StructureAttention> attention_of(LoadedModel& m, const Dataset& d, c
 
 struct PredictArgs {
   std::vector<std::string> checkpoints;
-  std::string on_error = "skip", format = "csv", device = "cpu";
+  std::string on_error = "skip", format = "csv", device = "cpu", journal = "wal";
   bool quiet = false;
   std::string checkpoint, out, prefix, db = "results/cast.db", profile = "demo", experiment = "table1", figure, id;
   std::vector<std::string> files;
@@ -134,7 +134,7 @@ std::optional<RunInfo> find_fig_run(const ResultsStore& store, const PredictArgs
 
 int figure_data(const PredictArgs& a) {
   if (!file_exists(a.db)) fail(a.db, ": no results database; run 'cast reproduce table1' first");
-  ResultsStore store(a.db);
+  ResultsStore store(a.db, parse_journal(a.journal));
   // The task: the first in order where every model has a finished run.
   std::string task;
   for (const auto& t : a.task_order) {
@@ -449,6 +449,8 @@ void register_predict(CLI::App& app, Action& action) {
   auto* fd = app.add_subcommand("figure-data", "Compute and store the data of Figure 2 or 3 from table1's CAST runs");
   fd->add_option("figure", a->figure, "fig2 | fig3")->required()->check(CLI::IsMember({"fig2", "fig3"}));
   fd->add_option("--db", a->db, "Results database")->capture_default_str();
+  fd->add_option("--store-journal", a->journal, "wal | delete (one writer; a store on NFS/Lustre)")
+      ->check(CLI::IsMember({"wal", "delete"}))->capture_default_str();
   fd->add_option("--profile", a->profile, "Profile of the runs")->capture_default_str();
   fd->add_option("--experiment", a->experiment, "Experiment of the runs")->capture_default_str();
   fd->add_option("--seed", a->seed, "Seed of the runs")->capture_default_str();

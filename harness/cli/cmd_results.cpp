@@ -140,13 +140,16 @@ void register_results(CLI::App& app, Action& action) {
 
   auto files = std::make_shared<std::vector<std::string>>();
   auto into = std::make_shared<std::string>();
+  auto journal = std::make_shared<std::string>("wal");
   auto* merge = res->add_subcommand("merge", "Import per-step stores (cluster jobs) into one store, idempotent by run identity");
   merge->add_option("--into", *into, "The store to merge into (created when absent)")->required();
   merge->add_option("files", *files, "Per-step store files")->required();
-  merge->callback([files, into, &action] {
-    action = [files, into] {
+  merge->add_option("--store-journal", *journal, "wal | delete (the --into store on a shared filesystem)")
+      ->check(CLI::IsMember({"wal", "delete"}))->capture_default_str();
+  merge->callback([files, into, journal, &action] {
+    action = [files, into, journal] {
       if (into->find('/') != std::string::npos) make_directories(into->substr(0, into->find_last_of('/')));
-      ResultsStore s(*into);
+      ResultsStore s(*into, parse_journal(*journal));
       MergeReport total;
       for (const auto& f : *files) {
         const MergeReport r = s.merge(f);
