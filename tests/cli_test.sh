@@ -30,6 +30,18 @@ check "validate exit 1 on bad entries" test $rc -eq 1
 check "validate summary" grep -q '8 entries: 6 bad, 0 suspicious, 2 fine' <<<"$out"
 check "validate names line" grep -q 'mixed-entries.jsonl:2: not a JSON object' <<<"$out"
 
+# Issue 18: a bad file is reported and the next ones are still read, by inspect and validate.
+out=$("$cast" inspect --json "$fx/bad/matbench-index-not-array.json" "$fx/bad/NaCl-typo-coordinate.cif" \
+      "$fx/NaCl-Fm-3m-225.cif" 2>/tmp/cast-cli-err-$$); rc=$?; err=$(cat /tmp/cast-cli-err-$$); rm -f /tmp/cast-cli-err-$$
+check "inspect goes on after bad files" grep -q '"spacegroup_symbol":"Fm-3m"' <<<"$out"
+check "inspect names the bad MatBench index" grep -q "matbench-index-not-array.json: 'index' must be an array" <<<"$err"
+check "inspect names the bad coordinate" grep -q "NaCl-typo-coordinate.cif:.*_atom_site_fract_y = '0.0O000000' is not a number" <<<"$err"
+check "inspect exit 1 with bad files" test $rc -eq 1
+out=$("$cast" data validate "$fx/plain_folder" "$fx/bad/matbench-index-not-array.json" "$fx/bad/NaCl-misspelt-cell-tag.cif" 2>/dev/null)
+check "validate lists every bad file of a folder" grep -q 'BAD .*plain_folder/empty.cif' <<<"$out"
+check "validate names the misspelt tag" grep -q 'missing _cell_length_b (line .*_cell_lenght_b' <<<"$out"
+check "validate summary over files" grep -q '6 entries: 3 bad, 0 suspicious, 3 fine' <<<"$out"
+
 out=$("$cast" data prepare --task band_gap --source "$fx/bad/mixed-entries.jsonl" --no-cache -q 2>&1)
 check "prepare counts" grep -q '8 entries read, 1 kept, 7 removed' <<<"$out"
 check "prepare table2" grep -q '| train |' <<<"$out"

@@ -586,7 +586,8 @@ std::vector<Entry> parse_cif(const std::string& text, const std::string& name) {
       int g[3];
       for (std::size_t k = 0; k < 3; ++k) {
         double h = std::sqrt(L.inv[0][k] * L.inv[0][k] + L.inv[1][k] * L.inv[1][k] + L.inv[2][k] * L.inv[2][k]);
-        g[k] = std::max(1, std::min(256, static_cast<int>(std::floor(1.0 / (0.01 * h)))));
+        const double cells = std::floor(1.0 / (0.01 * h));  // may be huge for a long axis: clamp first
+        g[k] = cells >= 256 ? 256 : cells >= 1 ? static_cast<int>(cells) : 1;
       }
       auto bucket = [&](double u, std::size_t k) { return std::min(g[k] - 1, std::max(0, static_cast<int>(u * g[k]))); };
       std::map<std::array<int, 3>, std::vector<std::size_t>> grid;

@@ -494,6 +494,18 @@ SymmetryInfo analyze_symmetry(const Structure& input, const SymmetryOptions& opt
   const SiteGrid grid(s, opt.symprec);
   info.error = coincident_sites(s, grid);
   if (!info.error.empty()) return info;
+  // A lattice point group has at most 48 elements. More lattice rotations within the tolerances
+  // means a needle or plate whose long vector has dozens of near-equal neighbours (917 x 1 x 1 Å):
+  // spglib's own search then runs for seconds and names nothing better, so it is not asked.
+  {
+    bool overflow = false;
+    (void)lattice_rotations(s.lattice, opt, &overflow);
+    if (overflow) {
+      info.error = "more than 48 lattice rotations within symprec (a needle- or plate-like cell with very "
+                   "unequal lattice vectors); symmetry not determined, P1 assumed; check the cell or lower --symprec";
+      return info;
+    }
+  }
 
   if (opt.fast) {
     // The space group is named from the primitive cell's operations (a supercell's own lattice
