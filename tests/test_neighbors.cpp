@@ -58,3 +58,35 @@ TEST_CASE("a skewed basis of the same crystal gives the same neighbour distances
   CHECK(nb[0].distance == Approx(5.431 * std::sqrt(3.0) / 4));  // 2.3517 Å
   CHECK(shortest_distance(p) == Approx(5.431 * std::sqrt(3.0) / 4));
 }
+
+TEST_CASE("images are in the input basis however skewed it is and wherever the sites lie") {
+  // The search runs in the Delaunay-reduced basis; each reported image T must still satisfy
+  // offset = cart(centre) - cart(frac_neighbour + T) in the input basis.
+  Structure p = read_structure(fixture("POSCAR-Si-primitive-227"));
+  Structure q;
+  const auto& m = p.lattice.m;
+  Mat3 rows{};
+  for (int k = 0; k < 3; ++k) {
+    rows[0][k] = m[0][k];
+    rows[1][k] = m[1][k] + 11 * m[0][k];  // a 5-degree angle between a and b
+    rows[2][k] = m[2][k] - 2 * m[1][k] + m[0][k];
+  }
+  q.lattice = Lattice(rows);
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    Vec3 f = q.lattice.to_frac(p.cart(i));
+    f[0] += 7;  // far outside the cell
+    f[2] -= 3;
+    q.add_site(p.sites[i].Z, f);
+  }
+  for (std::size_t c = 0; c < q.size(); ++c) {
+    auto nb = k_nearest_neighbors(q, c);
+    REQUIRE(nb.size() >= 24);
+    CHECK(nb[0].distance == Approx(5.431 * std::sqrt(3.0) / 4));
+    for (const auto& x : nb) {
+      const auto& f = q.sites[static_cast<std::size_t>(x.site)].frac;
+      Vec3 img{f[0] + x.image[0], f[1] + x.image[1], f[2] + x.image[2]};
+      Vec3 a = q.cart(c), b = q.lattice.to_cart(img);
+      for (int k = 0; k < 3; ++k) CHECK(x.offset[k] == Approx(a[k] - b[k]).margin(1e-8));
+    }
+  }
+}
