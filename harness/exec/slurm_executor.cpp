@@ -189,7 +189,7 @@ std::string job_script(const Job& j, const SlurmPlan& p, const SlurmOptions& o, 
     for (const auto& f : stores) s << " \\\n    " << sh_quote(f);
     s << "; do\n  [ -f \"$f\" ] && stores+=(\"$f\")\ndone\n";
     s << "if [ ${#stores[@]} -gt 0 ]; then\n  run_cast merge '' ignore results merge --into " << sh_quote(p.db)
-      << " --store-journal delete \"${stores[@]}\" || exit $?\nfi\n";
+      << " \"${stores[@]}\" || exit $?\nfi\n";
     s << "run_cast finish " << sh_quote(p.finish_marker) << " ignore " << sh_join(p.finish_args) << "\nexit $?\n";
     return s.str();
   }
@@ -225,7 +225,7 @@ std::string manifest_text(const std::vector<Job>& jobs, const SlurmPlan& p, bool
     }
     m << "  submitted with: " << sh_join(j.sbatch_line) << "\n";
     if (j.kind == "finish") {
-      m << "  -  merge  cast results merge --into " << p.db << " --store-journal delete <the steps' stores>\n";
+      m << "  -  merge  cast results merge --into " << p.db << " <the steps' stores>\n";
       m << "  -  finish cast " << sh_join(p.finish_args) << "\n";
     }
     for (std::size_t i = 0; i < j.members.size(); ++i)
@@ -320,6 +320,10 @@ int submit_to_slurm(const std::vector<Step>& steps, const SlurmPlan& p, const Sl
 
   // Jobs: one per lm/pretrain step, one array per group of train (and data) steps that share
   // their dependencies; plan order is dependency order, so groups come after what they wait for.
+  // Resubmissions get job and script names of their own ("-r2"), so that the scripts of jobs
+  // still queued from an earlier submission stay as they were submitted.
+  const std::size_t number = state["submissions"].size() + 1;
+  const std::string suffix = number > 1 ? "-r" + std::to_string(number) : "";
   std::vector<Job> jobs;
   std::map<std::string, std::size_t> group_of;  // group key -> job index
   std::map<std::string, int> label_count;
@@ -335,7 +339,7 @@ int submit_to_slurm(const std::vector<Step>& steps, const SlurmPlan& p, const Sl
       Job j;
       j.kind = s->kind;
       j.array = grouped;
-      j.label = grouped ? s->kind + std::to_string(++label_count[s->kind]) : s->name;
+      j.label = (grouped ? s->kind + std::to_string(++label_count[s->kind]) : s->name) + suffix;
       j.name = "cast-" + p.profile + "-" + j.label;
       j.script = p.slurm_dir + "/" + j.label + ".sh";
       for (const auto& d : deps) {
@@ -352,9 +356,9 @@ int submit_to_slurm(const std::vector<Step>& steps, const SlurmPlan& p, const Sl
   {
     Job f;
     f.kind = "finish";
-    f.label = "finish";
-    f.name = "cast-" + p.profile + "-finish";
-    f.script = p.slurm_dir + "/finish.sh";
+    f.label = "finish" + suffix;
+    f.name = "cast-" + p.profile + "-" + f.label;
+    f.script = p.slurm_dir + "/" + f.label + ".sh";
     for (const auto& s : steps)
       if (s.kind != "figure" && (queued_ref.count(s.name) || std::find(to_submit.begin(), to_submit.end(), &s) != to_submit.end()))
         f.dep_steps.push_back(s.name);
@@ -421,7 +425,10 @@ int submit_to_slurm(const std::vector<Step>& steps, const SlurmPlan& p, const Sl
     for (std::size_t i = 0; i < j.members.size(); ++i) record(j.members[i]->name, j.array ? id + "_" + std::to_string(i) : id);
     save();  // after every job: a failure later never loses what is already queued
   }
-  write_file_atomic(p.slurm_dir + "/manifest.txt", manifest_text(jobs, p, dry_run, kept));
+  // manifest.txt: the last submission; manifest-<N>.txt: each one.
+  const std::string manifest = manifest_text(jobs, p, dry_run, kept);
+  write_file_atomic(p.slurm_dir + "/manifest.txt", manifest);
+  if (!dry_run) write_file_atomic(p.slurm_dir + "/manifest-" + std::to_string(number) + ".txt", manifest);
   std::size_t n_steps = to_submit.size();
   if (dry_run) {
     std::printf("slurm --dry-run: %zu jobs (%zu steps, then the finish job) written to %s/, nothing submitted; "
