@@ -8,7 +8,8 @@ PKGS=(build-essential cmake ninja-build ccache pkg-config git
       libtorch-dev libopenblas0-pthread libopenblas-dev
       libcli11-dev libspdlog-dev libfmt-dev catch2 libsqlite3-dev sqlite3 libbenchmark-dev
       libsymspg-dev gemmi-dev tao-pegtl-dev nlohmann-json3-dev zlib1g-dev gnuplot-nox python3-pymatgen
-      libcurl4-openssl-dev libssl-dev clang libclang-rt-14-dev)
+      libcurl4-openssl-dev libssl-dev clang libclang-rt-14-dev
+      slurmctld slurmd slurm-client munge)  # the last four: the Slurm test (tests/slurm_test.sh)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
