@@ -98,6 +98,7 @@ signalled=$(json $st train-cast-scratch-log_kvrh-s0)
 check "submitted again while queued: nothing submitted" grep -q "nothing to submit" submit2.log
 
 # One array task cancelled while it waits for pretrain-mnp.
+check "the task to cancel is still waiting (its dependency runs)" test "$(squeue -h -j "$cancelled" -o %T 2>/dev/null)" = PENDING
 scancel "$cancelled"
 sleep 3
 "$cast" reproduce all --recipes "$recipes" --executor slurm --status > status1.log 2>&1
