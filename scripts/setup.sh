@@ -9,6 +9,7 @@ PKGS=(build-essential cmake ninja-build ccache pkg-config git
       libcli11-dev libspdlog-dev libfmt-dev catch2 libsqlite3-dev sqlite3 libbenchmark-dev
       libsymspg-dev gemmi-dev tao-pegtl-dev nlohmann-json3-dev zlib1g-dev gnuplot-nox python3-pymatgen
       libcurl4-openssl-dev libssl-dev clang libclang-rt-14-dev
+      libgloo-dev  # c10d's Gloo headers: data-parallel training on CPU (cast train --nproc)
       slurmctld slurmd slurm-client munge)  # the last four: the Slurm test (tests/slurm_test.sh)
 missing=()
 for p in "${PKGS[@]}"; do

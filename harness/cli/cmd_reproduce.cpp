@@ -156,7 +156,8 @@ class Planner {
   // (Only `cast train` takes --store-journal so far; `data prepare` and `figure-data` write with
   // their default until they do.)
   void add_journal(Step& s) const {
-    if (s.args.empty() || s.args[0] != "train") return;
+    // Every step that opens the store: training, data preparation (Table 2) and figure data.
+    if (s.args.empty() || (s.args[0] != "train" && s.args[0] != "data" && s.args[0] != "figure-data")) return;
     std::string j = a_.store_journal;
     if (a_.on_slurm() && !s.step_store.empty()) j = "delete";
     if (j.empty()) return;

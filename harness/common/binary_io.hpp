@@ -24,7 +24,7 @@ class ByteWriter {
   template <typename T>
   void put_vector(const std::vector<T>& v) {
     put<std::uint32_t>(static_cast<std::uint32_t>(v.size()));
-    buf_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+    if (!v.empty()) buf_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
   }
   std::string& bytes() { return buf_; }
 
@@ -59,7 +59,7 @@ class ByteReader {
     auto n = get<std::uint32_t>();
     need(static_cast<std::size_t>(n) * sizeof(T));
     std::vector<T> v(n);
-    std::memcpy(v.data(), p_, n * sizeof(T));
+    if (n) std::memcpy(v.data(), p_, n * sizeof(T));
     p_ += n * sizeof(T);
     return v;
   }

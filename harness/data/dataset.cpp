@@ -155,9 +155,15 @@ static std::string featurize_record(const Entry& e, const PrepareOptions& opt, c
   if (desc != e.texts.end() && !desc->second.empty()) {
     r.text = desc->second;
   } else if (opt.describe) {
-    text::Description td = text::describe_structure(e.structure);
-    if (td.ok) r.text = std::move(td.text);
-    else r.text_error = td.reason;
+    // The describer's own checks can refuse a structure the graph accepted (a neighbour search
+    // past its limits): that entry has no text, counted as a text failure, and the prepare goes on.
+    try {
+      text::Description td = text::describe_structure(e.structure);
+      if (td.ok) r.text = std::move(td.text);
+      else r.text_error = td.reason;
+    } catch (const InputError& err) {
+      r.text_error = std::string("describer: ") + err.what();
+    }
   } else {
     r.text_error = "no description in the source";
   }

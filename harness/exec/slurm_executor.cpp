@@ -188,7 +188,7 @@ std::string job_script(const Job& j, const SlurmPlan& p, const SlurmOptions& o, 
     s << "stores=()\nfor f in";
     for (const auto& f : stores) s << " \\\n    " << sh_quote(f);
     s << "; do\n  [ -f \"$f\" ] && stores+=(\"$f\")\ndone\n";
-    s << "if [ ${#stores[@]} -gt 0 ]; then\n  run_cast merge '' ignore results merge --into " << sh_quote(p.db)
+    s << "if [ ${#stores[@]} -gt 0 ]; then\n  run_cast merge '' ignore results merge --store-journal delete --into " << sh_quote(p.db)
       << " \"${stores[@]}\" || exit $?\nfi\n";
     s << "run_cast finish " << sh_quote(p.finish_marker) << " ignore " << sh_join(p.finish_args) << "\nexit $?\n";
     return s.str();

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -291,6 +292,9 @@ class Trainer {
     resume_loss_ = st.value("partial_loss", 0.0);
     for (const auto& e : st["history"])
       res_.epochs.push_back({e["epoch"], e["train_loss"], e["val_mae"], e["lr"], e["seconds"], e["samples_per_second"]});
+    // Said even under -q: a requeued job's log has to show that it continued.
+    std::fprintf(stderr, "resuming %s after epoch %d, batch %zu (step %lld)\n", last_.c_str(), start_epoch_,
+                 resume_batch_, static_cast<long long>(step_));
   }
 
   // One pass over the shuffled training split; the mean training loss.
@@ -298,7 +302,6 @@ class Trainer {
     std::vector<std::size_t> order = train_;
     std::mt19937_64 rng(c_.seed * 1000003ULL + static_cast<std::uint64_t>(epoch));
     std::shuffle(order.begin(), order.end(), rng);
-    torch::manual_seed(c_.seed * 1000003ULL + static_cast<std::uint64_t>(epoch) + 17);
     auto batches = make_batches(d_, order, c_);
     model_->train();
     double loss_sum = resume_loss_;
@@ -306,6 +309,10 @@ class Trainer {
                   batches.size(), c_.progress);
     prog.add(std::min(resume_batch_, batches.size()));
     for (std::size_t bi = resume_batch_; bi < batches.size(); ++bi) {
+      // Dropout's stream is seeded per (seed, epoch, batch): a run resumed inside an epoch draws
+      // what the uninterrupted run drew.
+      torch::manual_seed(c_.seed * 1000003ULL + static_cast<std::uint64_t>(epoch) * 100003ULL +
+                         static_cast<std::uint64_t>(bi) + 17);
       auto b = build_batch(d_, batches[bi], with_text_, norm_.mean, norm_.sd).to(device_);
       const double f = sched_.factor(step_);
       set_learning_rates(*optimizer_, c_, f);
