@@ -202,6 +202,7 @@ void register_train(CLI::App& app, Action& action) {
       if (c.stop_after_epoch > 0 && r.test_predictions.empty()) return 0;
       std::vector<StoredPrediction> preds;
       for (const auto& p : r.test_predictions) preds.push_back({"test", p.id, p.y_true, p.y_pred});
+      for (const auto& p : r.train_predictions) preds.push_back({"train", p.id, p.y_true, p.y_pred});
       std::vector<StoredEpoch> epochs;
       for (const auto& e : r.epochs) epochs.push_back(stored(e));
       store.finish_run(run.id, preds, epochs, meta);

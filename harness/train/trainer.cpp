@@ -436,6 +436,10 @@ class Trainer {
       res_.mean_predictor_test_mae += std::fabs(d_.records[test_[k]].target - norm_.mean);
     }
     res_.mean_predictor_test_mae /= static_cast<double>(test_.size());
+    std::vector<double> train_preds;
+    evaluate(train_, &train_preds);
+    for (std::size_t k = 0; k < train_.size(); ++k)
+      res_.train_predictions.push_back({d_.records[train_[k]].id, d_.records[train_[k]].target, train_preds[k]});
     if (res_.best_epoch == 1 && c_.epochs > 1)
       res_.warnings.push_back("the best validation MAE came after the first epoch of " + std::to_string(c_.epochs) +
                               ": the model did not improve after it (too little data, or a learning rate too high "

@@ -50,6 +50,9 @@ struct TrainResult {
   double seconds = 0;
   std::vector<EpochRecord> epochs;
   std::vector<Prediction> test_predictions;
+  // The best model on the training split: the store keeps them (train MAE, and the training
+  // split's targets from which Table 1's mean-predictor row is computed).
+  std::vector<Prediction> train_predictions;
   std::vector<std::string> warnings;   // for the user (e.g. the best epoch was the first)
 };
 
