@@ -454,6 +454,10 @@ void register_reproduce(CLI::App& app, Action& action) {
       ->group("Slurm")->check(CLI::NonNegativeNumber);
   cmd->add_option("--cpus-per-job", a->slurm.cpus_per_job, "CPUs of each job (--cpus-per-task; also its threads)")
       ->group("Slurm")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--ntasks-per-job", a->slurm.ntasks_per_job,
+                  "Processes of each LM, pretraining and training job (--ntasks; started with srun as one "
+                  "data-parallel run)")
+      ->group("Slurm")->check(CLI::NonNegativeNumber);
   cmd->add_option("--mem", a->slurm.mem, "Memory of each job (--mem, e.g. 16G)")->group("Slurm");
   cmd->add_option("--array-parallelism", a->slurm.array_parallelism,
                   "Tasks of one job array running at once (--array=0-N%K; default no limit)")
