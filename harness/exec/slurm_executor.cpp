@@ -124,7 +124,7 @@ run_cast() {
   shift 3
   echo "== $step: job ${SLURM_JOB_ID:-none}, attempt $(( ${SLURM_RESTART_COUNT:-0} + 1 )), $(hostname), $(date -u +%FT%TZ)"
   echo "== $CAST $*"
-  "$CAST" "$@" &
+  ${LAUNCH[@]+"${LAUNCH[@]}"} "$CAST" "$@" &
   pid=$!
   if [ "$usr1" = forward ]; then
     trap 'got=USR1; kill -USR1 "$pid" 2>/dev/null' USR1
@@ -173,11 +173,16 @@ std::string job_script(const Job& j, const SlurmPlan& p, const SlurmOptions& o, 
   if (o.cpus_per_job > 0) s << "#SBATCH --cpus-per-task=" << o.cpus_per_job << "\n";
   if (!o.mem.empty()) s << "#SBATCH --mem=" << o.mem << "\n";
   if (o.gpus_per_job > 0 && honours_usr1(kind)) s << "#SBATCH --gpus=" << o.gpus_per_job << "\n";
+  const bool srun = o.ntasks_per_job > 1 && honours_usr1(kind);
+  if (srun) s << "#SBATCH --ntasks=" << o.ntasks_per_job << "\n";
   s << "set -u\ncd " << sh_quote(p.workdir) << " || exit 1\n";
   s << "CAST=" << sh_quote(p.exe) << "\n";
   for (const auto& [k, v] : p.env) s << "export " << k << "=" << sh_quote(v) << "\n";
   s << "threads=${SLURM_CPUS_PER_TASK:-${SLURM_CPUS_ON_NODE:-1}}\n";
-  s << "export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads\n\n";
+  s << "export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads\n";
+  // Data parallel: the step's ranks are the tasks of one srun step (rank 0 records the results).
+  if (srun) s << "LAUNCH=(srun --ntasks=" << o.ntasks_per_job << " --kill-on-bad-exit=1)\n\n";
+  else s << "LAUNCH=()\n\n";
   s << kRunCast << "\n";
   auto usr1 = [](const std::vector<std::string>& args) { return command_honours_usr1(args) ? "forward" : "ignore"; };
   if (j.kind == "finish") {

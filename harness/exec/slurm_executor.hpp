@@ -27,6 +27,9 @@ struct SlurmOptions {
   std::map<std::string, std::string> partition, account, qos, time;
   int gpus_per_job = 0;       // lm, pretrain and train jobs (--gpus)
   int cpus_per_job = 0;       // --cpus-per-task; also the steps' thread count (0: Slurm's default)
+  // > 1: lm, pretrain and train jobs get --ntasks=N and start cast with `srun --ntasks=N`: one
+  // data-parallel run of N ranks (cast reads SLURM_PROCID/SLURM_STEP_NUM_TASKS; issue 13).
+  int ntasks_per_job = 0;
   std::string mem;            // --mem
   int array_parallelism = 0;  // %K of --array (0: no limit)
   int signal_seconds = 300;   // --signal=B:USR1@<s>: the warning before the time limit
