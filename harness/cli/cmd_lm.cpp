@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/dist_cli.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "models/bert.hpp"
@@ -139,6 +140,7 @@ void register_lm(CLI::App& app, Action& action) {
   });
 
   auto pa = std::make_shared<PretrainArgs>();
+  auto dargs = std::make_shared<DistArgs>();
   auto* pre = lm->add_subcommand("pretrain",
       "MLM-pretrain a domain BERT on the training-split descriptions (15% masking, 80/10/10)");
   pre->add_option("--corpus", pa->corpus, "JSONL(.gz) files with 'description' or 'text' (and 'material_id')")->required();
@@ -157,8 +159,12 @@ void register_lm(CLI::App& app, Action& action) {
   pre->add_option("--limit", pa->limit, "Use only the first N texts");
   pre->add_option("--seed", pa->seed, "Seed of initialisation, masking and order")->capture_default_str();
   pre->add_flag("-q,--quiet", pa->quiet, "No progress bars");
-  pre->callback([pa, &action] {
-    action = [pa] {
+  add_dist_options(pre, *dargs);
+  pre->callback([pa, dargs, &action] {
+    action = [pa, dargs] {
+      std::string device = "cpu";
+      DistRun dr = start_dist(*dargs, device, pa->quiet);
+      if (dr.parent_status) return *dr.parent_status;
       install_stop_handlers();  // USR1/SIGTERM/Ctrl-C: stop after a step, exit 75, resumable
       MlmOptions o;
       std::size_t vocab_size = 4000;
@@ -186,6 +192,7 @@ void register_lm(CLI::App& app, Action& action) {
       o.seed = pa->seed;
       o.out_dir = pa->out;
       o.progress = !pa->quiet;
+      o.comm = dr.comm;
       o.model.max_position_embeddings = std::max<int64_t>(
           pa->init.empty() ? 128 : o.model.max_position_embeddings, static_cast<int64_t>(o.max_length));
       std::size_t skipped = 0;
@@ -235,7 +242,7 @@ void register_lm(CLI::App& app, Action& action) {
         std::printf("%-6d %-11.4f %-9.4f %-13.4f %.1f\n", e.epoch, e.train_loss, e.val_loss, e.val_accuracy, e.seconds);
         std::fflush(stdout);
       });
-      std::ofstream(pa->out + "/cast_text.json") << "{\"normalizer\": \"builtin\", \"max_length\": " << o.max_length << "}\n";
+      if (dr.lead) std::ofstream(pa->out + "/cast_text.json") << "{\"normalizer\": \"builtin\", \"max_length\": " << o.max_length << "}\n";
       std::printf("domain LM written to %s (config.json, vocab.txt, model.safetensors)\n", pa->out.c_str());
       return 0;
     };

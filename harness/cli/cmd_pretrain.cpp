@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/dist_cli.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "train/pretrain.hpp"
@@ -27,6 +28,7 @@ struct PretrainCliArgs {
 
 void register_pretrain(CLI::App& app, Action& action) {
   auto a = std::make_shared<PretrainCliArgs>();
+  auto dargs = std::make_shared<DistArgs>();
   auto* cmd = app.add_subcommand("pretrain", "Masked node prediction (CAST) or contrastive structure-text pretraining (MultiMat)");
   cmd->add_option("--kind", a->kind, "mnp | contrastive")->required()->check(CLI::IsMember({"mnp", "contrastive"}));
   cmd->add_option("--task", a->task, "Whose structures to pretrain on (targets unused)")->capture_default_str();
@@ -38,8 +40,12 @@ void register_pretrain(CLI::App& app, Action& action) {
   cmd->add_option("--limit", a->limit, "First N entries");
   cmd->add_option("--seed", a->seed, "Seed")->capture_default_str();
   cmd->add_flag("-q,--quiet", a->quiet, "No progress bars");
-  cmd->callback([a, &action] {
-    action = [a] {
+  add_dist_options(cmd, *dargs);
+  cmd->callback([a, dargs, &action] {
+    action = [a, dargs] {
+      std::string device = "cpu";
+      DistRun dr = start_dist(*dargs, device, a->quiet);
+      if (dr.parent_status) return *dr.parent_status;
       install_stop_handlers();  // USR1/SIGTERM/Ctrl-C: stop after a step, exit 75 (run again)
       TrainConfig c;
       std::size_t max_tokens = 512;
@@ -52,11 +58,14 @@ void register_pretrain(CLI::App& app, Action& action) {
       if (c.model.text_encoder.empty())
         fail("pretraining reads text and no text encoder was found: pass --text-encoder DIR or run 'cast lm pretrain'");
       c.out_dir = a->out.empty() ? "runs/pretrain-" + a->kind + "-" + a->profile : a->out;
-      make_directories(c.out_dir);
+      c.comm = dr.comm;
+      if (dr.lead) make_directories(c.out_dir);
       PrepareOptions po = dataset_options(a->task, a->source, a->limit, a->quiet, max_tokens);
       fit_tokens_to_encoder(po, c.model.text_encoder);
       po.filters.paper_filters = false;  // pretraining uses every readable structure
-      Dataset d = prepare_dataset(po);
+      po.progress = po.progress && dr.lead;
+      Dataset d;
+      dr.lead_first([&] { d = prepare_dataset(po); });
       std::printf("%s pretraining on %zu structures (%zu train, %zu val)\n", a->kind.c_str(), d.records.size(),
                   d.count(Split::Train), d.count(Split::Val));
       PretrainResult r;
@@ -77,7 +86,7 @@ void register_pretrain(CLI::App& app, Action& action) {
       nlohmann::json rec = {{"kind", a->kind}, {"profile", a->profile}, {"source", po.source},
                             {"text_encoder", c.model.text_encoder}, {"train_loss", r.train_loss},
                             {"val_metric", r.val_metric}, {"baseline", r.baseline}};
-      write_file_atomic(c.out_dir + "/pretrain.json", rec.dump(1));
+      if (dr.lead) write_file_atomic(c.out_dir + "/pretrain.json", rec.dump(1));
       std::printf("weights: %s (use: cast train --model %s --init-from %s)\n", r.weights.c_str(),
                   a->kind == "mnp" ? "cast" : "multimat", r.weights.c_str());
       return 0;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/dist_cli.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "store/results_store.hpp"
@@ -24,7 +25,7 @@ struct TrainArgs {
   std::uint64_t seed = 0;
   int epochs = 0, patience = -1;
   std::size_t limit = 0, batch = 0;
-  double lr = 0, lr_text = 0;
+  double lr = 0, lr_text = 0, dropout = -1;
   bool quiet = false;
 };
 }  // namespace
@@ -55,6 +56,7 @@ bool is_small_encoder(const std::string& dir) {
 void register_train(CLI::App& app, Action& action) {
   auto a = std::make_shared<TrainArgs>();
   auto task = std::make_shared<TaskArgs>();
+  auto dargs = std::make_shared<DistArgs>();
   auto* cmd = app.add_subcommand("train", "Train one model on one task with one seed");
   std::string models;
   for (const auto& m : model_kinds()) models += (models.empty() ? "" : ", ") + m;
@@ -77,6 +79,9 @@ void register_train(CLI::App& app, Action& action) {
   cmd->add_option("--lr", a->lr, "Peak learning rate of new modules and LoRA adapters (default 5e-4)");
   cmd->add_option("--lr-text", a->lr_text,
                   "Peak learning rate of a fully fine-tuned text encoder (default 5e-5; 1e-3 for BERT-only on the small LM)");
+  cmd->add_option("--dropout", a->dropout,
+                  "Dropout of the cross-attention fusion (default 0.1; the text encoder's comes with its config.json)")
+      ->check(CLI::Range(0.0, 0.9));
   cmd->add_option("--patience", a->patience, "Early stopping patience in epochs (0 = none)");
   cmd->add_option("--limit", a->limit, "Use only the first N entries of the source");
   cmd->add_option("--device", a->device, "cpu or cuda")->capture_default_str();
@@ -88,8 +93,12 @@ void register_train(CLI::App& app, Action& action) {
                   "Experiment the run is recorded under (Table 1 shows 'table1', which cast reproduce writes)")
       ->capture_default_str();
   cmd->add_flag("-q,--quiet", a->quiet, "No progress bars");
-  cmd->callback([a, task, &action] {
-    action = [a, task] {
+  add_dist_options(cmd, *dargs);
+  cmd->callback([a, task, dargs, &action] {
+    action = [a, task, dargs] {
+      // Several processes (--nproc, srun, torchrun variables): rank 0 records, the others train.
+      DistRun dr = start_dist(*dargs, a->device, a->quiet);
+      if (dr.parent_status) return *dr.parent_status;
       TrainConfig c;
       std::size_t max_tokens = 512;
       apply_profile(a->profile, c, max_tokens);
@@ -130,12 +139,16 @@ void register_train(CLI::App& app, Action& action) {
       if (a->patience >= 0) c.patience = a->patience;
       c.progress = !a->quiet;
       c.init_from = a->init_from;
+      if (a->dropout >= 0) c.model.fusion.dropout = a->dropout;
       c.device = a->device;
       const TaskSpec spec = po.spec();
       c.out_dir = a->out.empty() ? "runs/" + a->model + "-" + spec.name() + "-s" + std::to_string(a->seed) + "-" + a->profile
                                  : a->out;
-      make_directories(c.out_dir);
-      Dataset d = prepare_dataset(po);
+      c.comm = dr.comm;
+      po.progress = po.progress && dr.lead;
+      if (dr.lead) make_directories(c.out_dir);
+      Dataset d;
+      dr.lead_first([&] { d = prepare_dataset(po); });
       std::printf("%s on %s (seed %llu, profile %s): %zu train, %zu val, %zu test; checkpoints in %s\n", a->model.c_str(),
                   d.task.c_str(), static_cast<unsigned long long>(c.seed), a->profile.c_str(), d.count(Split::Train),
                   d.count(Split::Val), d.count(Split::Test), c.out_dir.c_str());
@@ -146,11 +159,14 @@ void register_train(CLI::App& app, Action& action) {
       const std::string unit = spec.unit_label();
       std::printf("%-6s %-11s %-10s %-10s %-9s %s\n", "epoch", "train loss", unit.empty() ? "val MAE" : ("val MAE (" + unit + ")").c_str(),
                   "lr", "samples/s", "seconds");
-      if (a->db.find('/') != std::string::npos) make_directories(a->db.substr(0, a->db.find_last_of('/')));
-      ResultsStore store(a->db, parse_journal(a->journal));
-      std::vector<std::pair<std::string, std::string>> split_of;
-      for (const auto& rec : d.records) split_of.emplace_back(rec.id, split_name(rec.split));
-      store.record_split(d.task, split_of);
+      std::unique_ptr<ResultsStore> store_ptr;  // rank 0 only
+      if (dr.lead) {
+        if (a->db.find('/') != std::string::npos) make_directories(a->db.substr(0, a->db.find_last_of('/')));
+        store_ptr = std::make_unique<ResultsStore>(a->db, parse_journal(a->journal));
+        std::vector<std::pair<std::string, std::string>> split_of;
+        for (const auto& rec : d.records) split_of.emplace_back(rec.id, split_name(rec.split));
+        store_ptr->record_split(d.task, split_of);
+      }
       nlohmann::json resolved = {{"model", a->model}, {"task", d.task}, {"seed", c.seed}, {"profile", a->profile},
                                  {"source", po.source}, {"limit", po.limit}, {"out_dir", c.out_dir}, {"epochs", c.epochs}, {"batch_size", c.batch_size},
                                  {"lr", c.lr}, {"lr_text", c.lr_text}, {"warmup_steps", c.warmup_steps},
@@ -161,26 +177,28 @@ void register_train(CLI::App& app, Action& action) {
                        model_uses_text(a->model) ? text_encoder_identity(c.model.text_encoder) : std::string()};
       const RunMeta meta{resolved.dump(), CAST_GIT_SHA, std::string("libtorch ") + TORCH_VERSION, c.device,
                          c.model.text_encoder, dataset_description(po)};
-      const RunAttempt run = store.begin_run(key, meta);
+      const RunAttempt run = dr.lead ? store_ptr->begin_run(key, meta) : RunAttempt{};
       if (run.was_done)
         std::printf("run %lld is already finished; this attempt replaces its results only if it finishes too\n",
                     static_cast<long long>(run.id));
       auto stored = [](const EpochRecord& e) { return StoredEpoch{e.epoch, e.train_loss, e.val_mae, e.lr, e.seconds}; };
       TrainHooks hooks;
+      if (dr.lead) {
       hooks.on_start = [&](const std::vector<EpochRecord>& history) {
         std::vector<StoredEpoch> v;
         for (const auto& e : history) v.push_back(stored(e));
-        store.reset_epochs(run.id, v);  // epochs of an earlier attempt that this one does not continue go
+        store_ptr->reset_epochs(run.id, v);  // epochs of an earlier attempt that this one does not continue go
       };
       hooks.on_epoch = [&](const EpochRecord& e) {
         std::printf("%-6d %-11.4f %-10.4f %-10.2e %-9.0f %.1f\n", e.epoch, e.train_loss, e.val_mae, e.lr,
                     e.samples_per_second, e.seconds);
         std::fflush(stdout);
-        store.add_epoch(run.id, stored(e));
+        store_ptr->add_epoch(run.id, stored(e));
       };
+      }
       TrainResult r;
       auto failed = [&](const std::string& why) {
-        if (!store.fail_run(run.id, why))
+        if (store_ptr && !store_ptr->fail_run(run.id, why))
           std::fprintf(stderr, "note: run %lld stays as it was finished before; this attempt failed\n",
                        static_cast<long long>(run.id));
       };
@@ -200,6 +218,8 @@ void register_train(CLI::App& app, Action& action) {
         throw;
       }
       if (c.stop_after_epoch > 0 && r.test_predictions.empty()) return 0;
+      if (!dr.lead) return 0;
+      ResultsStore& store = *store_ptr;
       std::vector<StoredPrediction> preds;
       for (const auto& p : r.test_predictions) preds.push_back({"test", p.id, p.y_true, p.y_pred});
       for (const auto& p : r.train_predictions) preds.push_back({"train", p.id, p.y_true, p.y_pred});

@@ -10,6 +10,7 @@
 
 #include "common/file_io.hpp"
 #include "common/progress.hpp"
+#include "dist/comm.hpp"
 #include "models/safetensors.hpp"
 #include "train/schedule.hpp"
 #include "train/stop_signal.hpp"
@@ -94,6 +95,25 @@ std::pair<torch::Tensor, std::pair<int64_t, int64_t>> mlm_loss(models::BertForMa
   return {loss, {correct, y.numel()}};
 }
 
+// This rank's rows of a whole batch (padded as the whole batch is).
+MlmBatch rows_of(const MlmBatch& b, const dist::Comm& comm) {
+  const auto [lo, hi] = dist::shard(static_cast<std::size_t>(b.ids.size(0)), comm.rank(), comm.world());
+  const auto l = static_cast<int64_t>(lo), h = static_cast<int64_t>(hi);
+  return {b.ids.slice(0, l, h), b.mask.slice(0, l, h), b.labels.slice(0, l, h)};
+}
+
+// Summed cross-entropy over the chosen positions of b (undefined when none), and the correct ones.
+std::pair<torch::Tensor, int64_t> mlm_loss_sum(models::BertForMaskedLM& model, const MlmBatch& b) {
+  auto sel = b.labels.ne(-100);
+  if (b.ids.size(0) == 0 || !sel.any().item<bool>()) return {torch::Tensor(), 0};
+  auto hidden = model->bert->forward(b.ids, b.mask).last_hidden_state;
+  auto logits = model->mlm_logits(hidden.index({sel}));
+  auto y = b.labels.index({sel});
+  auto loss = torch::nn::functional::cross_entropy(logits, y,
+                                                   torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+  return {loss, logits.argmax(-1).eq(y).sum().item<int64_t>()};
+}
+
 void write_text(const std::string& path, const std::string& text) { write_file_atomic(path, text); }
 
 // Loads the weights of `dir` into `model`, tiling its position embeddings when the model has
@@ -164,8 +184,23 @@ std::vector<MlmEpoch> pretrain_mlm(const std::vector<std::vector<std::int32_t>>&
     models::load_bert_state(*model, models::load_safetensors(opt.out_dir + "/model.safetensors"),
                             opt.out_dir + "/model.safetensors", false);
     torch::load(optimizer, opt.out_dir + "/optimizer.pt");
-    std::fprintf(stderr, "resuming %s after epoch %d (step %lld)\n", opt.out_dir.c_str(), start_epoch,
-                 static_cast<long long>(step));
+    if (!opt.comm || opt.comm->rank() == 0)
+      std::fprintf(stderr, "resuming %s after epoch %d (step %lld)\n", opt.out_dir.c_str(), start_epoch,
+                   static_cast<long long>(step));
+  }
+  dist::Comm* comm = opt.comm && opt.comm->world() > 1 ? opt.comm.get() : nullptr;
+  const bool lead = !comm || comm->rank() == 0;
+  std::vector<torch::Tensor> params;
+  if (comm) {
+    std::size_t tokens = 0;
+    for (const auto& t : train) tokens += t.size();
+    const nlohmann::json c = {{"seed", opt.seed}, {"epochs", opt.epochs}, {"batch_size", opt.batch_size},
+                              {"lr", opt.lr}, {"max_length", opt.max_length}, {"vocab", vocab_tokens.size()},
+                              {"train", train.size()}, {"val", val.size()}, {"tokens", tokens}, {"start", start_epoch}};
+    dist::require_same(*comm, "lm pretrain configuration (corpus, vocabulary, options, resumed epoch)", c.dump());
+    dist::broadcast_module(*comm, *model);
+    for (auto& p : model->parameters())
+      if (p.requires_grad()) params.push_back(p);
   }
 
   std::vector<std::size_t> order(train.size());
@@ -174,35 +209,57 @@ std::vector<MlmEpoch> pretrain_mlm(const std::vector<std::vector<std::int32_t>>&
     std::iota(order.begin(), order.end(), 0);
     std::mt19937_64 rng(opt.seed * 1000003ULL + static_cast<std::uint64_t>(epoch));
     // Dropout draws from torch's generator: reseed per epoch so a resumed run repeats them.
-    torch::manual_seed(opt.seed * 1000003ULL + static_cast<std::uint64_t>(epoch) + 17);
+    torch::manual_seed(opt.seed * 1000003ULL + static_cast<std::uint64_t>(epoch) + 17 +
+                       (comm ? static_cast<std::uint64_t>(comm->rank()) * 1000000007ULL : 0));
     std::shuffle(order.begin(), order.end(), rng);
     model->train();
     double loss_sum = 0;
     std::size_t nb = 0;
     Progress prog("lm pretrain epoch " + std::to_string(epoch + 1) + "/" + std::to_string(opt.epochs),
-                  steps_per_epoch, opt.progress);
+                  steps_per_epoch, opt.progress && lead);
     for (std::size_t b = 0; b < train.size(); b += opt.batch_size) {
       auto batch = make_batch(train, order, b, std::min(train.size(), b + opt.batch_size), opt.max_length,
                               cfg.vocab_size, mask_id, opt.mask_prob, rng, special);
       const double f = sched.factor(step);
       for (auto& g : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(opt.lr * f);
       optimizer.zero_grad();
-      auto [loss, acc] = mlm_loss(model, batch);
-      (void)acc;
-      if (!std::isfinite(loss.item<double>()))
+      double lv = 0;
+      bool stop = false;
+      if (!comm) {
+        auto [loss, acc] = mlm_loss(model, batch);
+        (void)acc;
+        lv = loss.item<double>();
+        if (std::isfinite(lv)) loss.backward();
+        stop = stop_requested();
+      } else {
+        // The whole batch masked as one process masks it; this rank's rows; the summed loss over
+        // the whole batch's chosen tokens, so the all-reduced SUM is one process's gradient.
+        const double chosen = static_cast<double>(batch.labels.ne(-100).sum().item<int64_t>());
+        auto [loss, correct] = mlm_loss_sum(model, rows_of(batch, *comm));
+        (void)correct;
+        double local = 0;
+        if (loss.defined()) {
+          loss = loss / std::max(1.0, chosen);
+          local = loss.item<double>();
+          if (std::isfinite(local)) loss.backward();
+        }
+        std::vector<double> scalars{local};
+        stop = dist::sync_gradients(*comm, params, stop_requested(), scalars);
+        lv = scalars[0];
+      }
+      if (!std::isfinite(lv))
         throw std::runtime_error("MLM loss is not finite at epoch " + std::to_string(epoch + 1) + ", step " +
                                  std::to_string(step) + "; lower --lr");
-      loss.backward();
       torch::nn::utils::clip_grad_norm_(model->parameters(), 1.0);
       optimizer.step();
-      loss_sum += loss.item<double>();
+      loss_sum += lv;
       ++nb;
       ++step;
       prog.add();
       prog.draw();
       // A stop signal (train/stop_signal.hpp): the resumable state is the one written at the end
       // of the last whole epoch, so this epoch's steps so far are done again after the restart.
-      if (stop_requested()) {
+      if (stop) {
         prog.finish();
         throw StopRequested("lm pretrain stopped by a signal at step " + std::to_string(step) + " (epoch " +
                             std::to_string(epoch + 1) + "); run again to resume after epoch " + std::to_string(epoch) +
@@ -221,17 +278,32 @@ std::vector<MlmEpoch> pretrain_mlm(const std::vector<std::vector<std::int32_t>>&
     for (std::size_t b = 0; b < val.size(); b += opt.batch_size) {
       auto batch = make_batch(val, vorder, b, std::min(val.size(), b + opt.batch_size), opt.max_length,
                               cfg.vocab_size, mask_id, opt.mask_prob, vrng, special);
+      if (comm) {
+        auto mine = rows_of(batch, *comm);
+        auto [loss, right] = mlm_loss_sum(model, mine);
+        if (loss.defined()) vloss += loss.item<double>();
+        correct += right;
+        total += mine.labels.ne(-100).sum().item<int64_t>();
+        continue;
+      }
       auto [loss, acc] = mlm_loss(model, batch);
       vloss += loss.item<double>() * static_cast<double>(acc.second);
       correct += acc.first;
       total += acc.second;
     }
+    if (comm) {
+      auto sums = torch::tensor({vloss, static_cast<double>(correct), static_cast<double>(total)}, torch::kDouble);
+      comm->allreduce_sum(sums);
+      vloss = sums[0].item<double>();
+      correct = static_cast<int64_t>(sums[1].item<double>());
+      total = static_cast<int64_t>(sums[2].item<double>());
+    }
     MlmEpoch e{epoch + 1, nb ? loss_sum / static_cast<double>(nb) : 0.0, total ? vloss / static_cast<double>(total) : 0.0,
                total ? static_cast<double>(correct) / static_cast<double>(total) : 0.0,
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
     history.push_back(e);
-    if (on_epoch) on_epoch(e);
-    if (!opt.out_dir.empty()) {
+    if (on_epoch && lead) on_epoch(e);
+    if (!opt.out_dir.empty() && lead) {
       make_directories(opt.out_dir);
       models::save_bert_checkpoint(model, opt.out_dir);
       std::string vocab;
@@ -249,6 +321,7 @@ std::vector<MlmEpoch> pretrain_mlm(const std::vector<std::vector<std::int32_t>>&
                                  {"val_accuracy", h.val_accuracy}, {"seconds", h.seconds}});
       write_text(state_path, st.dump(2));
     }
+    if (comm) comm->barrier(std::chrono::minutes(10));
     if (opt.stop_after_epoch > 0 && epoch + 1 >= opt.stop_after_epoch) break;
   }
   return history;

@@ -6,11 +6,16 @@
 #include <torch/torch.h>
 
 #include <functional>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "models/bert.hpp"
+
+namespace cast::dist {
+class Comm;
+}
 
 namespace cast {
 
@@ -31,6 +36,9 @@ struct MlmOptions {
   std::string init_dir;
   bool progress = true;
   int stop_after_epoch = 0;        // > 0: return after this epoch (as if interrupted)
+  // Data parallel (dist/comm.hpp): each rank takes its rows of every batch (masked as one process
+  // masks them); rank 0 writes the checkpoint. Null: one process.
+  std::shared_ptr<dist::Comm> comm;
 };
 
 struct MlmEpoch {

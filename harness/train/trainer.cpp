@@ -16,6 +16,7 @@
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "common/progress.hpp"
+#include "dist/comm.hpp"
 #include "models/autocast.hpp"
 #include "train/graph_batch.hpp"
 #include "train/schedule.hpp"
@@ -113,12 +114,14 @@ struct Normaliser {
 };
 
 nlohmann::json config_json(const TrainConfig& c, const Dataset& d) {
-  return {{"format", kCheckpointFormat}, {"model", c.model.kind}, {"task", d.task}, {"seed", c.seed},
+  nlohmann::json j = {{"format", kCheckpointFormat}, {"model", c.model.kind}, {"task", d.task}, {"seed", c.seed},
           {"epochs", c.epochs}, {"batch_size", c.batch_size}, {"lr", c.lr}, {"lr_text", c.lr_text},
           {"weight_decay", c.weight_decay}, {"warmup_steps", c.warmup_steps}, {"cycles", c.cycles},
           {"text_encoder", c.model.text_encoder}, {"text_mode", c.model.text_mode},
           {"text_pooling", c.model.text_pooling}, {"lora_r", c.model.lora_r},
           {"lora_alpha", c.model.lora_alpha}, {"dataset_key", d.key}, {"dataset_settings", d.settings}};
+  if (c.model.fusion.dropout != models::FusionOptions{}.dropout) j["fusion_dropout"] = c.model.fusion.dropout;
+  return j;
 }
 
 // A checkpoint directory is replaced whole: written as <dir>.tmp, the old one moved to <dir>.old,
@@ -187,7 +190,14 @@ void load_model(const std::string& path, Regressor& model) {
 class Trainer {
  public:
   Trainer(const Dataset& d, const TrainConfig& c, const TrainHooks& hooks)
-      : d_(d), c_(c), hooks_(hooks), device_(c.device), with_text_(model_uses_text(c.model.kind)) {}
+      : d_(d), c_(c), hooks_(hooks), device_(c.device), with_text_(model_uses_text(c.model.kind)) {
+    if (c.comm && c.comm->world() > 1) {
+      comm_ = c.comm.get();
+      rank_ = comm_->rank();
+      world_ = comm_->world();
+      lead_ = rank_ == 0;
+    }
+  }
 
   TrainResult run() {
     t_start_ = std::chrono::steady_clock::now();
@@ -252,7 +262,7 @@ class Trainer {
     for (auto i : train_) norm_.sd += std::pow(d_.records[i].target - norm_.mean, 2);
     norm_.sd = train_.size() > 1 ? std::sqrt(norm_.sd / static_cast<double>(train_.size() - 1)) : 0.0;
     if (!(norm_.sd > 0)) norm_.sd = 1;
-    if (!c_.out_dir.empty()) write_model_card(c_, d_, norm_.mean, norm_.sd);
+    if (!c_.out_dir.empty() && lead_) write_model_card(c_, d_, norm_.mean, norm_.sd);
     optimizer_ = make_optimizer(*model_, c_);
     const std::int64_t steps_per_epoch = static_cast<std::int64_t>(make_batches(d_, train_, c_).size());
     // Warm-up is c.warmup_steps (the paper's 1,000), at most a tenth of all steps: a small dataset
@@ -261,13 +271,27 @@ class Trainer {
     sched_ = {std::min<std::int64_t>(c_.warmup_steps, std::max<std::int64_t>(1, total_steps / 10)), total_steps,
               c_.cycles};
     cfg_ = config_json(c_, d_);
+    if (comm_) {
+      // Ranks with another configuration or data are refused; then rank 0's initial weights.
+      dist::require_same(*comm_, "configuration (model, data, schedule, seed)", cfg_.dump());
+      dist::broadcast_module(*comm_, *model_);
+      for (auto& p : model_->parameters())
+        if (p.requires_grad()) params_.push_back(p);
+    }
     if (!c_.out_dir.empty()) {
       last_ = c_.out_dir + "/last";
       best_dir_ = c_.out_dir + "/best";
-      recover_checkpoint(last_);
-      recover_checkpoint(best_dir_);
+      if (lead_) {
+        recover_checkpoint(last_);
+        recover_checkpoint(best_dir_);
+      }
     }
+    if (comm_) comm_->barrier(kFileTimeout);
   }
+
+  // Rank 0 writes checkpoints while the others wait this long (a paper-size checkpoint on a slow
+  // shared filesystem); the collectives of a step use the shorter --dist-timeout.
+  static constexpr std::chrono::milliseconds kFileTimeout{std::chrono::minutes(10)};
 
   // Continues from last/ when it is there and was written with this configuration.
   void resume() {
@@ -293,7 +317,8 @@ class Trainer {
     for (const auto& e : st["history"])
       res_.epochs.push_back({e["epoch"], e["train_loss"], e["val_mae"], e["lr"], e["seconds"], e["samples_per_second"]});
     // Said even under -q: a requeued job's log has to show that it continued.
-    std::fprintf(stderr, "resuming %s after epoch %d, batch %zu (step %lld)\n", last_.c_str(), start_epoch_,
+    if (lead_)
+      std::fprintf(stderr, "resuming %s after epoch %d, batch %zu (step %lld)\n", last_.c_str(), start_epoch_,
                  resume_batch_, static_cast<long long>(step_));
   }
 
@@ -306,24 +331,54 @@ class Trainer {
     model_->train();
     double loss_sum = resume_loss_;
     Progress prog(c_.model.kind + " " + d_.task + " epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c_.epochs),
-                  batches.size(), c_.progress);
+                  batches.size(), c_.progress && lead_);
     prog.add(std::min(resume_batch_, batches.size()));
     for (std::size_t bi = resume_batch_; bi < batches.size(); ++bi) {
       // Dropout's stream is seeded per (seed, epoch, batch): a run resumed inside an epoch draws
       // what the uninterrupted run drew.
+      // Data parallel: per rank too (rank 0 draws what one process draws); a model with dropout
+      // therefore trains alike but not bit-equal on N ranks (DEVIATIONS.md).
       torch::manual_seed(c_.seed * 1000003ULL + static_cast<std::uint64_t>(epoch) * 100003ULL +
-                         static_cast<std::uint64_t>(bi) + 17);
-      auto b = build_batch(d_, batches[bi], with_text_, norm_.mean, norm_.sd).to(device_);
+                         static_cast<std::uint64_t>(bi) + 17 + static_cast<std::uint64_t>(rank_) * 1000000007ULL);
       const double f = sched_.factor(step_);
       set_learning_rates(*optimizer_, c_, f);
       lr_now = c_.lr * f;
       optimizer_->zero_grad();
-      torch::Tensor loss;
-      {
-        models::AutocastGuard autocast(c_.bf16 && device_.is_cuda());
-        loss = torch::l1_loss(model_->predict(b).to(torch::kFloat), b.targets);
+      double lv = 0;
+      bool stop = false;
+      if (!comm_) {
+        auto b = build_batch(d_, batches[bi], with_text_, norm_.mean, norm_.sd).to(device_);
+        torch::Tensor loss;
+        {
+          models::AutocastGuard autocast(c_.bf16 && device_.is_cuda());
+          loss = torch::l1_loss(model_->predict(b).to(torch::kFloat), b.targets);
+        }
+        lv = loss.item<double>();
+        if (std::isfinite(lv)) loss.backward();
+        stop = stop_requested();
+      } else {
+        // This rank's shard of the global batch. The loss is summed over the shard and divided by
+        // the global batch's size, so the all-reduced SUM of the gradients is the gradient of the
+        // global batch's mean loss (one process's), clipped afterwards as one process clips it.
+        const auto [lo, hi] = dist::shard(batches[bi].size(), rank_, world_);
+        double local = 0;
+        if (hi > lo) {
+          const std::vector<std::size_t> rows(batches[bi].begin() + static_cast<std::ptrdiff_t>(lo),
+                                              batches[bi].begin() + static_cast<std::ptrdiff_t>(hi));
+          auto b = build_batch(d_, rows, with_text_, norm_.mean, norm_.sd).to(device_);
+          torch::Tensor loss;
+          {
+            models::AutocastGuard autocast(c_.bf16 && device_.is_cuda());
+            loss = torch::l1_loss(model_->predict(b).to(torch::kFloat), b.targets, at::Reduction::Sum) /
+                   static_cast<double>(batches[bi].size());
+          }
+          local = loss.item<double>();
+          if (std::isfinite(local)) loss.backward();
+        }
+        std::vector<double> scalars{local};
+        stop = dist::sync_gradients(*comm_, params_, stop_requested(), scalars);
+        lv = scalars[0];
       }
-      const double lv = loss.item<double>();
       if (!std::isfinite(lv)) {
         std::string ids;
         for (std::size_t k = 0; k < std::min<std::size_t>(5, batches[bi].size()); ++k)
@@ -333,13 +388,12 @@ class Trainer {
                                  ", ...); the last good checkpoint is kept in " + (last_.empty() ? "(none)" : last_) +
                                  "; lower --lr or check these entries");
       }
-      loss.backward();
       torch::nn::utils::clip_grad_norm_(model_->parameters(), c_.clip);
       optimizer_->step();
       loss_sum += lv;
       ++step_;
       prog.add();
-      if (stop_requested()) {
+      if (stop) {
         // USR1 (a cluster's time limit), SIGTERM or Ctrl-C: this step is done; save and stop.
         prog.finish();
         if (last_.empty()) throw StopRequested("stopped by signal " + std::to_string(stop_signal_number()) +
@@ -363,19 +417,29 @@ class Trainer {
   }
 
   // MAE in the target's units over rows; predictions appended to preds when given.
+  // Data parallel: each rank predicts its shard of every batch; the shards are gathered back in
+  // the rows' order, so the MAE is summed as one process sums it.
   double evaluate(const std::vector<std::size_t>& rows, std::vector<double>* preds) {
     torch::NoGradGuard g;
     model_->eval();
-    double abs = 0;
+    std::vector<double> out;
+    std::vector<std::size_t> sizes;
     for (const auto& br : make_batches(d_, rows, c_)) {
-      auto b = build_batch(d_, br, with_text_, norm_.mean, norm_.sd).to(device_);
+      sizes.push_back(br.size());
+      const auto [lo, hi] = comm_ ? dist::shard(br.size(), rank_, world_) : std::pair<std::size_t, std::size_t>{0, br.size()};
+      if (hi == lo) continue;
+      const std::vector<std::size_t> part(br.begin() + static_cast<std::ptrdiff_t>(lo), br.begin() + static_cast<std::ptrdiff_t>(hi));
+      auto b = build_batch(d_, part, with_text_, norm_.mean, norm_.sd).to(device_);
       auto p = model_->predict(b).to(torch::kCPU).to(torch::kDouble);
       auto acc = p.accessor<double, 1>();
-      for (std::size_t k = 0; k < br.size(); ++k) {
-        const double yp = acc[static_cast<int64_t>(k)] * norm_.sd + norm_.mean;
-        abs += std::fabs(yp - d_.records[br[k]].target);
-        if (preds) preds->push_back(yp);
-      }
+      for (std::size_t k = 0; k < part.size(); ++k) out.push_back(acc[static_cast<int64_t>(k)]);
+    }
+    if (comm_) out = dist::gather_rows(*comm_, out, sizes);
+    double abs = 0;
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+      const double yp = out[k] * norm_.sd + norm_.mean;
+      abs += std::fabs(yp - d_.records[rows[k]].target);
+      if (preds) preds->push_back(yp);
     }
     return abs / static_cast<double>(rows.size());
   }
@@ -397,8 +461,9 @@ class Trainer {
 
   // last/ every epoch, best/ when it improved (in memory without a run directory).
   // Mid-epoch (a stop): batch_in_epoch > 0 batches of the next epoch are done, best/ untouched.
+  // Data parallel: rank 0 writes; the others keep best in memory and wait until it is written.
   void checkpoint(int epochs_done, bool improved, std::size_t batch_in_epoch = 0, double partial_loss = 0) {
-    if (!last_.empty()) {
+    if (!last_.empty() && lead_) {
       make_directories(c_.out_dir);
       nlohmann::json st = {{"format", kCheckpointFormat}, {"config", cfg_}, {"epoch", epochs_done}, {"step", step_},
                            {"best_val_mae", best_}, {"best_epoch", res_.best_epoch}, {"since_best", since_best_},
@@ -416,11 +481,17 @@ class Trainer {
       a.save_to(os);
       best_blob_ = os.str();
     }
+    if (comm_) comm_->barrier(kFileTimeout);
   }
 
   // The test split, once, with the best weights.
   void test() {
-    if (!best_dir_.empty() && file_exists(best_dir_ + "/model.pt")) {
+    if (!lead_ && !best_blob_.empty()) {
+      std::istringstream is(best_blob_);
+      torch::serialize::InputArchive a;
+      a.load_from(is);
+      model_->load(a);
+    } else if (!best_dir_.empty() && file_exists(best_dir_ + "/model.pt")) {
       load_model(best_dir_ + "/model.pt", *model_);
     } else if (!best_blob_.empty()) {
       std::istringstream is(best_blob_);
@@ -466,6 +537,10 @@ class Trainer {
   double resume_loss_ = 0;
   std::int64_t step_ = 0;
   double best_ = 1e300;
+  dist::Comm* comm_ = nullptr;  // null: one process
+  int rank_ = 0, world_ = 1;
+  bool lead_ = true;            // rank 0: checkpoints, hooks, messages
+  std::vector<torch::Tensor> params_;  // trainable parameters, in the order every rank reduces them
 };
 
 }  // namespace

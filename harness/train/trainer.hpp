@@ -15,6 +15,10 @@
 #include "common/progress.hpp"
 #include "data/dataset.hpp"
 
+namespace cast::dist {
+class Comm;
+}
+
 namespace cast {
 
 struct TrainConfig {
@@ -32,6 +36,9 @@ struct TrainConfig {
   int stop_after_epoch = 0;         // > 0: return after this epoch (as if interrupted)
   std::string device = "cpu";
   bool bf16 = true;                 // bf16 autocast on CUDA (ignored on CPU)
+  // Data parallel (dist/comm.hpp): every rank runs the same configuration; each takes its shard of
+  // every global batch; only rank 0 writes checkpoints and calls the hooks. Null: one process.
+  std::shared_ptr<dist::Comm> comm;
 };
 
 struct EpochRecord {
