@@ -33,8 +33,10 @@ void register_doctor(CLI::App& app, Action& action) {
       }
       std::printf("spglib          %d.%d.%d\n", spg_get_major_version(), spg_get_minor_version(),
                   spg_get_micro_version());
-      std::string data = find_data_dir();
-      std::printf("data folder     %s\n", data.empty() ? "(not found; set CAST_DATA_DIR or pass --source)" : data.c_str());
+      std::string origin;
+      std::string data = find_data_dir(&origin);
+      std::printf("data folder     %s%s\n", data.empty() ? "(not found; set CAST_DATA_DIR or pass --source)" : data.c_str(),
+                  data.empty() ? "" : ("  (" + origin + ")").c_str());
       if (!data.empty()) {
         for (const char* f : {"matbench/matbench_log_gvrh.subset.json.gz", "matbench/matbench_log_kvrh.subset.json.gz",
                               "mp/mp_legacy_36737.jsonl.gz", "mp/mp_summary_elastic_3202.jsonl.gz",

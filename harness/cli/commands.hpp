@@ -28,8 +28,9 @@ void register_reproduce(CLI::App& app, Action& action);
 void register_catalog(CLI::App& app, Action& action);  // cast tasks, cast models
 
 // The data folder: $CAST_DATA_DIR, else ../shared/data or shared/data near the working
-// directory or the executable; empty when none is found.
-std::string find_data_dir();
+// directory or the executable, else the repository's embedded demo set data/demo (same search
+// roots); empty when none is found. *origin (if given) says which of these it is.
+std::string find_data_dir(std::string* origin = nullptr);
 // A path of the project (experiments/..., results/paper_table1.csv): relative to the working
 // directory when it exists there, else next to the executable's source tree.
 std::string repo_path(const std::string& rel);
