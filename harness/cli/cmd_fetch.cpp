@@ -1,8 +1,7 @@
 // cast data fetch: the public MatBench files, downloaded with libcurl (retry, resume of a
 // partial download) or copied from a local mirror, verified by SHA-256 (OpenSSL) against
-// matminer's dataset metadata.
-#include <curl/curl.h>
-#include <openssl/evp.h>
+// matminer's dataset metadata; `mp`: Materials Project documents from the MP API (fetch_mp.cpp);
+// `matscibert`: MatSciBERT's weights from the Hugging Face hub (fetch_hf.cpp).
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,6 +12,7 @@
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "cli/fetch_util.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "common/progress.hpp"
@@ -35,101 +35,12 @@ const KnownDataset kDatasets[] = {
 };
 constexpr const char* kBaseUrl = "https://ml.materialsproject.org/projects/";
 
-std::string sha256_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, ": cannot open (", std::strerror(errno), ")");
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    if (in.gcount() > 0) EVP_DigestUpdate(ctx, buf.data(), static_cast<std::size_t>(in.gcount()));
-  }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_DigestFinal_ex(ctx, md, &n);
-  EVP_MD_CTX_free(ctx);
-  std::string hex;
-  char b[3];
-  for (unsigned i = 0; i < n; ++i) {
-    std::snprintf(b, sizeof b, "%02x", md[i]);
-    hex += b;
-  }
-  return hex;
-}
-
-void copy_file(const std::string& from, const std::string& to) {
-  std::ifstream in(from, std::ios::binary);
-  if (!in) fail(from, ": cannot open (", std::strerror(errno), ")");
-  std::ofstream out(to, std::ios::binary | std::ios::trunc);
-  if (!out) fail(to, ": cannot write (", std::strerror(errno), ")");
-  out << in.rdbuf();
-  if (!out) fail(to, ": write failed");
-}
-
-struct Download {
-  FILE* f = nullptr;
-  Progress* prog = nullptr;
-};
-std::size_t on_data(char* p, std::size_t size, std::size_t n, void* user) {
-  auto* d = static_cast<Download*>(user);
-  return std::fwrite(p, size, n, d->f) * size;
-}
-int on_progress(void* user, curl_off_t total, curl_off_t now, curl_off_t, curl_off_t) {
-  auto* d = static_cast<Download*>(user);
-  if (d->prog && total > 0) {
-    d->prog->set_total(static_cast<std::size_t>(total));
-    d->prog->set(static_cast<std::size_t>(now));
-    d->prog->draw();
-  }
-  return 0;
-}
-
-// Downloads url into part (appending to what is there: resume), up to `tries` attempts.
-void download(const std::string& url, const std::string& part, int tries) {
-  curl_global_init(CURL_GLOBAL_DEFAULT);
-  std::string last_error;
-  for (int attempt = 1; attempt <= tries; ++attempt) {
-    const long have = file_exists(part) ? static_cast<long>(std::ifstream(part, std::ios::binary | std::ios::ate).tellg()) : 0;
-    Download d;
-    d.f = std::fopen(part.c_str(), "ab");
-    if (!d.f) fail(part, ": cannot write (", std::strerror(errno), ")");
-    Progress prog("download " + url.substr(url.find_last_of('/') + 1), 0, true);
-    d.prog = &prog;
-    CURL* c = curl_easy_init();
-    char err[CURL_ERROR_SIZE] = "";
-    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &d);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &d);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    if (have > 0) curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, static_cast<curl_off_t>(have));
-    const CURLcode rc = curl_easy_perform(c);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(c);
-    std::fclose(d.f);
-    prog.finish();
-    if (rc == CURLE_OK) return;
-    if (rc == CURLE_RANGE_ERROR || status == 416) std::remove(part.c_str());  // server cannot resume: start over
-    last_error = err[0] ? err : curl_easy_strerror(rc);
-    std::fprintf(stderr, "download attempt %d/%d failed: %s\n", attempt, tries, last_error.c_str());
-    if (attempt < tries) std::this_thread::sleep_for(std::chrono::seconds(2 * attempt));
-  }
-  fail(url, ": download failed after ", tries, " attempts (", last_error,
-       "); the partial file is kept and the next run resumes it. Offline? Use --mirror DIR or --from FILE");
-}
-
 struct FetchArgs {
   std::string name, mirror, from, out, sha256;
   int tries = 3;
+  MpFetchOptions mp;
+  std::string revision, endpoint, sha256_file;
+  bool tries_given = false;
 };
 
 }  // namespace
@@ -138,15 +49,66 @@ void register_data_fetch(CLI::App* data, Action& action) {
   auto a = std::make_shared<FetchArgs>();
   std::string names;
   for (const auto& k : kDatasets) names += std::string(names.empty() ? "" : ", ") + k.name;
-  auto* cmd = data->add_subcommand("fetch", "Download a public MatBench file (or copy it from a mirror) and verify its SHA-256");
+  names += ", mp, matscibert";
+  auto* cmd = data->add_subcommand(
+      "fetch", "Download a public MatBench file, Materials Project documents (mp) or MatSciBERT's weights (matscibert)");
   cmd->add_option("dataset", a->name, "One of: " + names)->required();
-  cmd->add_option("--mirror", a->mirror, "Copy from this local folder (holding the file under its official name)");
-  cmd->add_option("--from", a->from, "Take this local file instead (verified; a file with another hash is kept with a warning)");
-  cmd->add_option("--out", a->out, "Folder to put it in (default $CAST_DATA_DIR/matbench, else data/matbench)");
+  cmd->add_option("--mirror", a->mirror, "Copy from this local folder (holding the file(s) under the official names)");
+  cmd->add_option("--from", a->from,
+                  "Take this local file (matscibert: folder) instead (verified; another hash is kept with a warning)");
+  cmd->add_option("--out", a->out,
+                  "Folder to put it in (default $CAST_DATA_DIR/matbench, else data/matbench; mp: $CAST_DATA_DIR/mp, else "
+                  "data/mp; matscibert: data/matscibert)");
   cmd->add_option("--sha256", a->sha256, "Expected SHA-256 instead of matminer's (for a file of another version)");
-  cmd->add_option("--tries", a->tries, "Download attempts")->capture_default_str();
-  cmd->callback([a, &action, names] {
+  auto* tries = cmd->add_option("--tries", a->tries, "Download attempts (mp: tries per page, default 6)")->capture_default_str();
+  const char* mp = "mp (Materials Project API)";
+  cmd->add_option("--api-key", a->mp.api_key, "mp: your Materials Project API key (default $MP_API_KEY)")->group(mp);
+  cmd->add_flag("--texts", a->mp.texts, "mp: also the Robocrystallographer descriptions MP serves (/materials/robocrys/), "
+                                        "joined to the documents as \"description\"")->group(mp);
+  cmd->add_option("--page-size", a->mp.page_size, "mp: documents per request (_limit)")->capture_default_str()->group(mp);
+  cmd->add_option("--limit", a->mp.limit, "mp: only the first N documents (by material_id; 0 = all)")->group(mp);
+  cmd->add_option("--endpoint", a->endpoint,
+                  "mp: the API's base URL (default $MP_API_ENDPOINT, else https://api.materialsproject.org); "
+                  "matscibert: the hub's (default https://huggingface.co)");
+  cmd->add_flag("--refresh", a->mp.refresh, "mp: fetch again even when a verified file is there")->group(mp);
+  cmd->add_flag("-q,--quiet", a->mp.quiet, "No progress bars");
+  cmd->add_option("--backoff", a->mp.backoff_s, "mp: first wait between tries in seconds (doubling, at most 60)")
+      ->capture_default_str()->group(mp);
+  cmd->add_option("--revision", a->revision, "matscibert: the hub revision (commit) to fetch (default: the pinned one)")
+      ->group("matscibert (Hugging Face hub)");
+  cmd->add_option("--sha256-file", a->sha256_file,
+                  "matscibert: expected SHA-256 of the files ('SHA256  FILE' lines, as sha256sum writes), instead of the "
+                  "pinned ones")
+      ->group("matscibert (Hugging Face hub)");
+  cmd->callback([a, &action, names, tries] {
+    a->tries_given = tries->count() > 0;
     action = [a, names] {
+      if (a->name == "mp") {
+        MpFetchOptions o = a->mp;
+        if (o.api_key.empty())
+          if (const char* k = std::getenv("MP_API_KEY")) o.api_key = k;
+        if (!a->endpoint.empty()) o.endpoint = a->endpoint;
+        else if (const char* e = std::getenv("MP_API_ENDPOINT")) o.endpoint = e;
+        if (a->tries_given) o.tries = a->tries;
+        if (o.tries < 1) fail("--tries must be at least 1");
+        o.out = a->out;
+        if (o.out.empty()) {
+          const char* env = std::getenv("CAST_DATA_DIR");
+          o.out = env ? std::string(env) + "/mp" : "data/mp";
+        }
+        return fetch_mp(o);
+      }
+      if (a->name == "matscibert") {
+        HfFetchOptions o;
+        o.revision = a->revision;
+        o.mirror = a->mirror;
+        o.from = a->from;
+        o.out = a->out.empty() ? "data/matscibert" : a->out;
+        if (!a->endpoint.empty()) o.endpoint = a->endpoint;
+        o.tries = a->tries;
+        o.sha256_file = a->sha256_file;
+        return fetch_hf_model(o);
+      }
       const KnownDataset* ds = nullptr;
       for (const auto& k : kDatasets) if (a->name == k.name) ds = &k;
       if (!ds) throw InputError("unknown dataset '" + a->name + "'; valid datasets: " + names);
