@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "models/safetensors.hpp"
+#include "models/torch_pickle.hpp"
 
 namespace cast::models {
 
@@ -318,11 +319,9 @@ BertConfig load_bert_config(const std::string& dir) {
 
 BertForMaskedLM load_bert_checkpoint(const std::string& dir) {
   BertForMaskedLM m(load_bert_config(dir));
-  const std::string weights = dir + "/model.safetensors";
-  std::ifstream probe(weights);
-  if (!probe)
-    throw std::runtime_error(dir + ": no model.safetensors (convert pytorch_model.bin with transformers' save_pretrained(safe_serialization=True))");
-  load_bert_state(*m, load_safetensors(weights), weights);
+  std::string weights;
+  auto tensors = load_hf_weights(dir, &weights);  // model.safetensors, else pytorch_model.bin
+  load_bert_state(*m, tensors, weights);
   m->eval();
   return m;
 }

@@ -10,7 +10,8 @@ PKGS=(build-essential cmake ninja-build ccache pkg-config git
       libsymspg-dev gemmi-dev tao-pegtl-dev nlohmann-json3-dev zlib1g-dev gnuplot-nox python3-pymatgen
       libcurl4-openssl-dev libssl-dev clang libclang-rt-14-dev
       libgloo-dev  # c10d's Gloo headers: data-parallel training on CPU (cast train --nproc)
-      slurmctld slurmd slurm-client munge)  # the last four: the Slurm test (tests/slurm_test.sh)
+      slurmctld slurmd slurm-client munge  # these four: the Slurm test (tests/slurm_test.sh)
+      python3-torch)  # a test-fixture tool only: converts a checkpoint to pytorch_model.bin (scripts/hf_to_pytorch_bin.py)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
