@@ -69,7 +69,7 @@ std::string repo_path(const std::string& rel) {
 
 void fit_tokens_to_encoder(PrepareOptions& po, const std::string& encoder_dir) {
   const std::string cfg = encoder_dir + "/config.json";
-  if (!file_exists(cfg)) fail(cfg, ": missing; the text encoder directory needs config.json, vocab.txt and model.safetensors");
+  if (!file_exists(cfg)) fail(cfg, ": missing; the text encoder directory needs config.json, vocab.txt and model.safetensors (or pytorch_model.bin)");
   auto j = nlohmann::json::parse(read_file(cfg), nullptr, false);
   if (j.is_discarded() || !j.is_object()) fail(cfg, ": not valid JSON");
   const std::size_t positions = j.value("max_position_embeddings", std::size_t{512});
