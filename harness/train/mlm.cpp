@@ -12,6 +12,7 @@
 #include "common/progress.hpp"
 #include "dist/comm.hpp"
 #include "models/safetensors.hpp"
+#include "models/torch_pickle.hpp"
 #include "train/schedule.hpp"
 #include "train/stop_signal.hpp"
 
@@ -119,8 +120,8 @@ void write_text(const std::string& path, const std::string& text) { write_file_a
 // Loads the weights of `dir` into `model`, tiling its position embeddings when the model has
 // more positions than the checkpoint (rows p >= n copy row p mod n).
 void load_init_weights(models::BertForMaskedLM& model, const std::string& dir) {
-  const std::string path = dir + "/model.safetensors";
-  auto tensors = models::load_safetensors(path);
+  std::string path;
+  auto tensors = models::load_hf_weights(dir, &path);  // model.safetensors, else pytorch_model.bin
   const int64_t want = model->bert->config.max_position_embeddings;
   for (auto& kv : tensors) {
     const std::string suffix = "position_embeddings.weight";
