@@ -22,6 +22,7 @@ struct PretrainCliArgs {
   int epochs = 0;
   std::size_t limit = 0;
   std::uint64_t seed = 0;
+  double dropout = -1;
   bool quiet = false;
 };
 }  // namespace
@@ -39,6 +40,8 @@ void register_pretrain(CLI::App& app, Action& action) {
   cmd->add_option("--epochs", a->epochs, "Epochs (default 3)");
   cmd->add_option("--limit", a->limit, "First N entries");
   cmd->add_option("--seed", a->seed, "Seed")->capture_default_str();
+  cmd->add_option("--dropout", a->dropout, "MNP: dropout of the cross-attention fusion (default 0.1)")
+      ->check(CLI::Range(0.0, 0.9));
   cmd->add_flag("-q,--quiet", a->quiet, "No progress bars");
   add_dist_options(cmd, *dargs);
   cmd->callback([a, dargs, &action] {
@@ -53,6 +56,7 @@ void register_pretrain(CLI::App& app, Action& action) {
       c.epochs = a->epochs > 0 ? a->epochs : 3;
       c.seed = a->seed;
       c.progress = !a->quiet;
+      if (a->dropout >= 0) c.model.fusion.dropout = a->dropout;
       if (a->kind == "contrastive") { c.batch_size = 360; c.lr = 1e-4 * 360 / 256; }
       c.model.text_encoder = a->text_encoder.empty() ? default_text_encoder(a->profile) : a->text_encoder;
       if (c.model.text_encoder.empty())
