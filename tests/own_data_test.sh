@@ -167,6 +167,27 @@ check "resumed run exit 0" test $? -eq 0
 check "resumed run: 30 epochs recorded, once each" test "$(q sig.db "select count(*), count(distinct epoch) from epochs")" = "30|30"
 check "resumed run done" test "$(q sig.db "select status from runs")" = done
 
+# Table 1's reference row against the mean predictor computed here, in SQL, from the stored
+# training and test predictions' targets of the table1 run (issue 16).
+ref=$(q t.db "select printf('%.4f', avg(abs(p.y_true - m.mean))) from predictions p,
+  (select avg(y_true) as mean from predictions where run_id=(select id from runs where experiment='table1') and split='train') m
+  where p.run_id=(select id from runs where experiment='table1') and p.split='test'")
+check "training-split predictions are stored" test "$(q t.db "select count(*) from predictions where split='train'")" -gt 50
+check "Table 1's reference row is the mean predictor ($ref)" grep -q "^mean-predictor (reference),log_kvrh,1,$ref,0.0000,,,,log10(GPa)$" table-after.csv
+
+# A gnuplot template edited in a temporary copy changes the figure (cast plot --template).
+sed 's/^set multiplot layout rows,cols title figure_title noenhanced/set multiplot layout rows,cols title "A TITLE OF MY OWN" noenhanced/' \
+  "$dir/../plots/curves.gp" > my_curves.gp
+check "the template copy differs" bash -c '! cmp -s my_curves.gp "$0"' "$dir/../plots/curves.gp"
+"$cast" plot curves --db t.db --seed 0 -o default_curves > plot1.log 2>&1
+check "plot curves with the default template" test -s default_curves.svg
+"$cast" plot curves --db t.db --seed 0 --template my_curves.gp -o my_curves_out > plot2.log 2>&1
+check "plot curves with my template" test -s my_curves_out.svg
+check "my template's title is in the figure" grep -q "A TITLE OF MY OWN" my_curves_out.svg
+check "the default template's title is not" bash -c '! grep -q "A TITLE OF MY OWN" default_curves.svg'
+"$cast" plot curves --db t.db --seed 0 --template nowhere.gp -o x > plot3.log 2>&1
+check "a missing template is named" grep -q "nowhere.gp: no such gnuplot template" plot3.log
+
 # The smaller points.
 err=$("$cast" results export 99 --db s.db 2>&1); rc=$?
 check "export of a missing run: exit 1, named" test $rc -eq 1 -a -n "$(grep 'no run 99' <<<"$err")"

@@ -108,6 +108,35 @@ TEST_CASE("two processes writing to one database at once lose nothing") {
   for (const auto& r : runs) CHECK(r.status == "done");
 }
 
+TEST_CASE("Table 1's reference row: the training split's mean target predicted for the test entries, never ranked") {
+  const std::string path = temp_db("table1-ref");
+  ResultsStore s(path);
+  const RunMeta meta{"{}", "", "", "cpu", "", ""};
+  // Seed 0: train targets 1 and 3 (mean 2), test targets 1 and 2.5 -> |1-2| and |2.5-2|: 0.75.
+  // Seed 1: train targets 0 and 1 (mean 0.5), test the same -> 0.5 and 2.0: 1.25.
+  auto id0 = s.begin_run({"table1", "cogn", "log_kvrh", "demo", 0, "d", ""}, meta).id;
+  s.finish_run(id0, {{"train", "t1", 1.0, 9.0}, {"train", "t2", 3.0, 9.0}, {"test", "a", 1.0, 1.0}, {"test", "b", 2.5, 2.5}},
+               {}, meta);
+  auto id1 = s.begin_run({"table1", "cogn", "log_kvrh", "demo", 1, "d", ""}, meta).id;
+  s.finish_run(id1, {{"train", "t1", 0.0, 9.0}, {"train", "t2", 1.0, 9.0}, {"test", "a", 1.0, 1.0}, {"test", "b", 2.5, 2.5}},
+               {}, meta);
+  // A run recorded without training predictions adds nothing to the row.
+  auto id2 = s.begin_run({"table1", "cogn", "log_gvrh", "demo", 0, "d", ""}, meta).id;
+  s.finish_run(id2, {{"test", "a", 1.0, 1.1}}, {}, meta);
+  Table1Options o;
+  const std::string md = render_table1(s, o);
+  // mean of 0.75 and 1.25 is 1.0, sample std 0.354; log_gvrh has no reference.
+  CHECK_THAT(md, Contains("| *Mean predictor (reference)* | - | *1.000 (0.354)* |"));
+  CHECK_THAT(md, Contains("has learned nothing"));
+  // The models are ranked among themselves: cogn is best although the reference row is lower
+  // on no task here; the row itself never carries bold or underline.
+  CHECK_THAT(md, !Contains("**1.000"));
+  o.format = TableFormat::Csv;
+  CHECK_THAT(render_table1(s, o), Contains("mean-predictor (reference),log_kvrh,2,1.0000,0.3536,,,,log10(GPa)"));
+  o.format = TableFormat::Latex;
+  CHECK_THAT(render_table1(s, o), Contains("\\textit{Mean predictor (reference)} & - & \\textit{1.000 (0.354)}"));
+}
+
 TEST_CASE("Table 1 from the store: mean (std) over seeds, best bold, second underlined, paper beside") {
   const std::string path = temp_db("table1");
   ResultsStore s(path);

@@ -18,6 +18,7 @@
 #include "common/progress.hpp"
 #include "crystal/elements.hpp"
 #include "report/plots.hpp"
+#include "report/similarity.hpp"
 #include "store/results_store.hpp"
 #include "text/wordpiece.hpp"
 #include "train/trainer.hpp"
@@ -146,6 +147,7 @@ int figure_data(const PredictArgs& a) {
     fail("no task has finished '", a.experiment, "' runs of ", a.models.front(), " and ", a.models.back(), " (seed ",
          a.seed, ", profile ", a.profile, "); run 'cast reproduce table1 --profile ", a.profile, "' first");
   std::string chosen = a.id;
+  std::map<std::string, std::vector<std::vector<double>>> fig3_values;  // model -> layer -> 1 - cos
   for (const auto& model : a.models) {
     auto run = *find_fig_run(store, a, model, task);
     auto cfg = nlohmann::json::parse(run.config);
@@ -181,37 +183,37 @@ int figure_data(const PredictArgs& a) {
       std::printf("fig2: %s on %s, %s (%s, %zu nodes, %zu tokens): %zu layers stored\n", model.c_str(), task.c_str(),
                   chosen.c_str(), d.records[row].formula.c_str(), sa.nodes.size(), sa.tokens.size(), sa.w.size());
     } else {
+      // 1 - cos of node attention rows, every pair of nodes of every test structure, per layer;
+      // binned after the loop on one log axis for every model and layer.
       auto all = attention_of(m, d, test);
-      std::vector<HistogramBin> bins;
       const std::size_t layers = all.empty() ? 0 : all.front().w.size();
-      std::size_t pairs = 0;
-      for (std::size_t l = 0; l < layers; ++l) {
-        std::vector<double> count(static_cast<std::size_t>(a.bins), 0.0);
+      auto& per_layer = fig3_values[model];
+      per_layer.assign(layers, {});
+      for (std::size_t l = 0; l < layers; ++l)
         for (const auto& sa : all) {
-          auto hm = sa.head_mean(l);
-          for (auto& row : hm) {
-            double n = 0;
-            for (double x : row) n += x * x;
-            n = std::sqrt(n);
-            for (double& x : row) x /= n > 0 ? n : 1;
-          }
-          for (std::size_t i = 0; i < hm.size(); ++i)
-            for (std::size_t j = i + 1; j < hm.size(); ++j) {
-              double c = 0;
-              for (std::size_t t = 0; t < hm[i].size(); ++t) c += hm[i][t] * hm[j][t];
-              const int bin = std::clamp(static_cast<int>(c * a.bins), 0, a.bins - 1);
-              count[static_cast<std::size_t>(bin)] += 1;
-              if (l == 0) ++pairs;
-            }
+          auto v = pairwise_one_minus_cos(sa.head_mean(l));
+          per_layer[l].insert(per_layer[l].end(), v.begin(), v.end());
         }
-        for (int k = 0; k < a.bins; ++k)
-          bins.push_back({static_cast<int>(l), static_cast<double>(k) / a.bins, static_cast<double>(k + 1) / a.bins,
-                          count[static_cast<std::size_t>(k)]});
+      std::printf("fig3: %s on %s: %zu test structures, %zu node pairs, %zu layers\n", model.c_str(), task.c_str(),
+                  all.size(), layers ? per_layer[0].size() : std::size_t{0}, layers);
+    }
+  }
+  if (a.figure == "fig3") {
+    std::vector<const std::vector<double>*> sets;
+    for (const auto& [model, per_layer] : fig3_values)
+      for (const auto& v : per_layer) sets.push_back(&v);
+    const LogBins edges = shared_log_bins(sets, a.bins);
+    for (const auto& [model, per_layer] : fig3_values) {
+      std::vector<HistogramBin> bins;
+      for (std::size_t l = 0; l < per_layer.size(); ++l) {
+        const auto count = histogram(per_layer[l], edges);
+        for (std::size_t k = 0; k < count.size(); ++k)
+          bins.push_back({static_cast<int>(l), edges.edges[k], edges.edges[k + 1], count[k]});
       }
       store.put_histogram({"fig3", a.profile, model, task, ""}, bins);
-      std::printf("fig3: %s on %s: %zu test structures, %zu node pairs, %zu layers stored\n", model.c_str(), task.c_str(),
-                  all.size(), pairs, layers);
     }
+    std::printf("fig3: %d log-spaced bins of 1 - cos from %.1e to %.1e, shared by every model and layer; stored\n",
+                a.bins, edges.edges.front(), edges.edges.back());
   }
   return 0;
 }
@@ -438,7 +440,9 @@ void register_predict(CLI::App& app, Action& action) {
       std::snprintf(title, sizeof title, "%s %s: %s predicted %.4g %s (%s)", d.records[0].id.c_str(),
                     d.records[0].formula.c_str(), m.task.c_str(), pred, task_spec_from_name(m.task, m.unit).unit_label().c_str(),
                     m.config.kind.c_str());
-      auto files = render_heatmaps(panels, static_cast<int>(panels.size()), 1, prefix, title);
+      const std::string tpl = repo_path("plots/fig2.gp");
+      if (!file_exists(tpl)) fail("plots/fig2.gp: gnuplot template not found beside the binary or in the source tree");
+      auto files = render_heatmaps(panels, static_cast<int>(panels.size()), 1, prefix, title, tpl);
       std::printf("%s\nattention: %zu layers x %zu heads x %zu nodes x %zu tokens in %s.csv; maps in %s.png and %s.svg\n",
                   title, sa.w.size(), sa.w.empty() ? 0 : sa.w[0].size(), sa.nodes.size(), sa.tokens.size(),
                   prefix.c_str(), prefix.c_str(), prefix.c_str());

@@ -36,7 +36,8 @@
 namespace cast::cli {
 
 std::vector<std::string> plot_figure(const std::string& figure, const std::string& db, const std::string& profile,
-                                     const std::string& experiment, std::uint64_t seed, const std::string& prefix);
+                                     const std::string& experiment, std::uint64_t seed, const std::string& prefix,
+                                     const std::string& template_file);
 
 namespace {
 
@@ -326,7 +327,7 @@ void write_outputs(const ReproduceArgs& a, const Planner& p) {
   };
   auto draw = [&](const std::string& fig) {
     try {
-      for (const auto& f : plot_figure(fig, a.db, a.profile, "table1", 0, p.out_dir() + "/" + fig)) written.push_back(f);
+      for (const auto& f : plot_figure(fig, a.db, a.profile, "table1", 0, p.out_dir() + "/" + fig, "")) written.push_back(f);
     } catch (const std::exception& e) {
       std::printf("%s not drawn: %s\n", fig.c_str(), e.what());
     }

@@ -1,5 +1,6 @@
 // The local executor (exec/local_executor.hpp): child processes, progress and ETA.
 #include "exec/local_executor.hpp"
+#include "exec/eta.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -90,17 +91,14 @@ int run_local(std::vector<Step>& steps, int jobs, int threads, const std::string
   make_directories(logs_dir);
   std::map<std::string, Step*> by_name;
   for (auto& s : steps) by_name[s.name] = &s;
-  double total_cost = 0, skipped_cost = 0;
-  for (auto& s : steps) {
-    total_cost += s.cost;
-    if (s.done && s.done()) { s.status = "skipped"; skipped_cost += s.cost; }
-  }
+  for (auto& s : steps)
+    if (s.done && s.done()) s.status = "skipped";
   const std::size_t skipped = static_cast<std::size_t>(std::count_if(steps.begin(), steps.end(), [](const Step& s) { return s.status == "skipped"; }));
   std::printf("plan: %zu steps, %zu already done; %d at a time; logs in %s/\n", steps.size(), skipped, jobs, logs_dir.c_str());
   std::fflush(stdout);
   const bool tty = ::isatty(1) != 0;
   const double t0 = now_s();
-  double done_cost = 0, busy_seconds = 0, last_draw = 0;
+  double last_draw = 0;
   std::size_t finished = skipped, failed = 0;
   auto finished_ok = [&](const std::string& name) {
     auto it = by_name.find(name);
@@ -112,15 +110,13 @@ int run_local(std::vector<Step>& steps, int jobs, int threads, const std::string
     last_draw = t;
     std::string running;
     for (auto& s : steps) if (s.status == "running") running += (running.empty() ? "" : ", ") + s.name;
-    // Seconds of one job per unit of cost, from the steps run so far; `jobs` run at once. (The
-    // elapsed wall time already includes the parallelism: dividing it by `jobs` again made the ETA
-    // of -j 2 half the real one.)
-    const double remaining = total_cost - skipped_cost - done_cost;
-    const double rate = done_cost > 0 ? busy_seconds / done_cost : -1;
+    // The remaining steps' times from the finished ones (per kind and model), on the schedule
+    // the executor will run them in (exec/eta.hpp).
+    const double remaining = estimate_remaining(steps, jobs, t);
     char line[512];
-    std::snprintf(line, sizeof line, "[%zu/%zu steps, %s elapsed, ETA %s] %s", finished, steps.size(),
-                  fmt_time(t - t0).c_str(), rate > 0 ? fmt_time(remaining * rate / std::max(1, jobs)).c_str() : "?",
-                  running.substr(0, 150).c_str());
+    std::snprintf(line, sizeof line, "[%zu/%zu steps%s, %s elapsed, ETA %s] %s", finished, steps.size(),
+                  failed ? (", " + std::to_string(failed) + " failed").c_str() : "", fmt_time(t - t0).c_str(),
+                  remaining >= 0 ? fmt_time(remaining).c_str() : "?", running.substr(0, 150).c_str());
     if (tty) std::printf("\r\033[K%s", line);
     else std::printf("%s\n", line);
     std::fflush(stdout);
@@ -164,8 +160,6 @@ int run_local(std::vector<Step>& steps, int jobs, int threads, const std::string
       const bool ok = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
       s.status = ok ? "ok" : "failed";
       ++finished;
-      done_cost += s.cost;
-      busy_seconds += s.seconds;
       if (ok && !s.marker.empty()) write_file_atomic(s.marker, s.name + "\n");
       if (tty) std::printf("\r\033[K");
       std::printf("%s %-45s %s\n", ok ? "done  " : "FAILED", s.name.c_str(), fmt_time(s.seconds).c_str());

@@ -1,5 +1,6 @@
 #include "report/plots.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -13,7 +14,6 @@ std::string gnuplot_quote(const std::string& s) {
   std::string out = "\"";
   for (char ch : s) {
     if (ch == '"' || ch == '\\') out += '\\';
-    if (ch == '@' || ch == '_' || ch == '^' || ch == '{' || ch == '}' || ch == '&') out += "\\\\";  // enhanced text
     if (ch == '\n') { out += "\\n"; continue; }
     out += ch;
   }
@@ -22,15 +22,36 @@ std::string gnuplot_quote(const std::string& s) {
 
 namespace {
 
-std::string header(const std::string& prefix, int width, int height) {
+// A gnuplot single-quoted literal (only ' is special: doubled).
+std::string single_quote(const std::string& s) {
+  std::string out = "'";
+  for (char ch : s) out += ch == '\'' ? std::string("''") : std::string(1, ch);
+  return out + "'";
+}
+
+std::string number(double x) {
+  char b[40];
+  std::snprintf(b, sizeof b, "%.10g", x);
+  return b;
+}
+
+std::string header(const std::string& prefix, const std::string& template_file, int width, int height,
+                   const std::string& title, int rows, int cols, std::size_t npanels) {
   std::ostringstream o;
-  o << "# written by cast; render with: gnuplot -e \"fmt='png'\" " << prefix << ".gp  (or fmt='svg')\n"
+  o << "# written by cast from the results store: the figure's data and variables, then the template\n"
+    << "# " << template_file << ". Render with: gnuplot -e \"fmt='png'\" " << prefix << ".gp  (or fmt='svg')\n"
     << "if (!exists(\"fmt\")) fmt = \"png\"\n"
-    << "if (fmt eq \"svg\") {\n  set terminal svg size " << width << "," << height << " dynamic font \"Sans,9\"\n"
-    << "  set output " << gnuplot_quote(prefix + ".svg") << "\n} else {\n"
-    << "  set terminal pngcairo size " << width << "," << height << " font \"Sans,9\"\n"
-    << "  set output " << gnuplot_quote(prefix + ".png") << "\n}\n";
+    << "out_png = " << gnuplot_quote(prefix + ".png") << "\nout_svg = " << gnuplot_quote(prefix + ".svg") << "\n"
+    << "width = " << width << "\nheight = " << height << "\nfigure_title = " << gnuplot_quote(title) << "\n"
+    << "rows = " << rows << "\ncols = " << cols << "\nnpanels = " << npanels << "\n";
   return o.str();
+}
+
+std::string read_template(const std::string& file) {
+  if (file.empty() || !file_exists(file))
+    fail("gnuplot template ", file.empty() ? "(none given)" : file,
+         " not found; cast looks for plots/<figure>.gp beside its binary and in the source tree, or pass --template FILE");
+  return read_file(file);
 }
 
 std::vector<std::string> run_gnuplot(const std::string& prefix, const std::string& script) {
@@ -53,68 +74,63 @@ std::vector<std::string> run_gnuplot(const std::string& prefix, const std::strin
 }  // namespace
 
 std::vector<std::string> render_heatmaps(const std::vector<Heatmap>& panels, int rows, int cols,
-                                         const std::string& prefix, const std::string& title) {
+                                         const std::string& prefix, const std::string& title,
+                                         const std::string& template_file) {
+  const std::string tpl = read_template(template_file);
   std::size_t max_cols = 1;
   for (const auto& p : panels) max_cols = std::max(max_cols, p.col_labels.size());
   const int width = std::max(700, static_cast<int>(std::min<std::size_t>(max_cols, 160) * 9 * cols + 200));
   const int height = 260 * rows + 80;
   std::ostringstream o;
-  o << header(prefix, width, height);
-  o << "set palette defined (0 'white', 1 '#fdd49e', 2 '#fc8d59', 3 '#b30000')\nunset key\n"
-    << "set tics nomirror out scale 0.5\nset xtics rotate by 90 right font \",6\"\nset ytics font \",8\"\n";
+  o << header(prefix, template_file, width, height, title, rows, cols, panels.size());
   for (std::size_t i = 0; i < panels.size(); ++i) {
     const auto& p = panels[i];
-    o << "$map" << i << " << EOD\n";
+    const std::size_t n = i + 1;
+    double top = p.cbmax;
+    if (!(top > 0))
+      for (const auto& r : p.z)
+        for (double x : r) top = std::max(top, x);
+    if (!(top > 0)) top = 1;
+    std::string xt = "(", yt = "(";
+    for (std::size_t c = 0; c < p.col_labels.size(); ++c) xt += (c ? ", " : "") + gnuplot_quote(p.col_labels[c]) + " " + std::to_string(c);
+    for (std::size_t r = 0; r < p.row_labels.size(); ++r) yt += (r ? ", " : "") + gnuplot_quote(p.row_labels[r]) + " " + std::to_string(r);
+    o << "panel_title_" << n << " = " << gnuplot_quote(p.title) << "\nncols_" << n << " = " << p.col_labels.size()
+      << "\nnrows_" << n << " = " << p.row_labels.size() << "\nxtics_" << n << " = " << single_quote(xt + ")")
+      << "\nytics_" << n << " = " << single_quote(yt + ")") << "\ncbmax_" << n << " = " << number(top) << "\n";
+    o << "$d_" << n << "_1 << EOD\n";
     for (std::size_t r = 0; r < p.z.size(); ++r) {
-      for (std::size_t c = 0; c < p.z[r].size(); ++c) o << c << " " << r << " " << p.z[r][c] << "\n";
+      for (std::size_t c = 0; c < p.z[r].size(); ++c) o << c << " " << r << " " << number(p.z[r][c]) << "\n";
       o << "\n";
     }
     o << "EOD\n";
   }
-  o << "set multiplot layout " << rows << "," << cols << " title " << gnuplot_quote(title) << "\n";
-  for (std::size_t i = 0; i < panels.size(); ++i) {
-    const auto& p = panels[i];
-    o << "set title " << gnuplot_quote(p.title) << "\n";
-    o << "set xrange [-0.5:" << (static_cast<double>(p.col_labels.size()) - 0.5) << "]\n";
-    o << "set yrange [" << (static_cast<double>(p.row_labels.size()) - 0.5) << ":-0.5]\n";
-    o << "set xtics (";
-    for (std::size_t c = 0; c < p.col_labels.size(); ++c) o << (c ? ", " : "") << gnuplot_quote(p.col_labels[c]) << " " << c;
-    o << ")\nset ytics (";
-    for (std::size_t r = 0; r < p.row_labels.size(); ++r) o << (r ? ", " : "") << gnuplot_quote(p.row_labels[r]) << " " << r;
-    o << ")\nplot $map" << i << " using 1:2:3 with image\n";
-  }
-  o << "unset multiplot\n";
+  o << "# ---- template: " << template_file << " ----\n" << tpl;
   return run_gnuplot(prefix, o.str());
 }
 
 std::vector<std::string> render_curves(const std::vector<CurvePanel>& panels, int rows, int cols,
-                                       const std::string& prefix, const std::string& title) {
+                                       const std::string& prefix, const std::string& title,
+                                       const std::string& template_file, const FigureVars& extra) {
+  const std::string tpl = read_template(template_file);
   std::ostringstream o;
-  o << header(prefix, std::max(640, 360 * cols), 300 * rows + 60);
-  o << "set key top right font \",8\"\nset grid\n";
-  for (std::size_t i = 0; i < panels.size(); ++i)
-    for (std::size_t k = 0; k < panels[i].curves.size(); ++k) {
-      o << "$c" << i << "_" << k << " << EOD\n";
-      const auto& c = panels[i].curves[k];
-      for (std::size_t j = 0; j < c.x.size(); ++j) o << c.x[j] << " " << c.y[j] << "\n";
-      o << "EOD\n";
-    }
-  o << "set multiplot layout " << rows << "," << cols << " title " << gnuplot_quote(title) << "\n";
+  o << header(prefix, template_file, std::max(640, 360 * cols), 300 * rows + 70, title, rows, cols, panels.size());
+  for (const auto& [k, v] : extra.strings) o << k << " = " << gnuplot_quote(v) << "\n";
+  for (const auto& [k, v] : extra.numbers) o << k << " = " << number(v) << "\n";
   for (std::size_t i = 0; i < panels.size(); ++i) {
     const auto& p = panels[i];
-    o << "set title " << gnuplot_quote(p.title) << "\nset xlabel " << gnuplot_quote(p.xlabel) << "\nset ylabel "
-      << gnuplot_quote(p.ylabel) << "\n" << (p.logy ? "set logscale y\n" : "unset logscale y\n");
-    if (p.curves.empty()) {
-      o << "set label 1 'no data' at graph 0.4, graph 0.5\nplot NaN notitle\nunset label 1\n";
-      continue;
+    const std::size_t n = i + 1;
+    o << "panel_title_" << n << " = " << gnuplot_quote(p.title) << "\nxlabel_" << n << " = " << gnuplot_quote(p.xlabel)
+      << "\nylabel_" << n << " = " << gnuplot_quote(p.ylabel) << "\nlogx_" << n << " = " << (p.logx ? 1 : 0) << "\nlogy_"
+      << n << " = " << (p.logy ? 1 : 0) << "\nncurves_" << n << " = " << p.curves.size() << "\n";
+    for (std::size_t k = 0; k < p.curves.size(); ++k) {
+      const auto& c = p.curves[k];
+      o << "curve_title_" << n << "_" << k + 1 << " = " << gnuplot_quote(c.name) << "\n";
+      o << "$d_" << n << "_" << k + 1 << " << EOD\n";
+      for (std::size_t j = 0; j < c.x.size(); ++j) o << number(c.x[j]) << " " << number(c.y[j]) << "\n";
+      o << "EOD\n";
     }
-    o << "plot ";
-    for (std::size_t k = 0; k < p.curves.size(); ++k)
-      o << (k ? ", " : "") << "$c" << i << "_" << k << " using 1:2 with " << (p.histogram ? "steps" : "linespoints pt 7 ps 0.4")
-        << " lw 1.5 title " << gnuplot_quote(p.curves[k].name);
-    o << "\n";
   }
-  o << "unset multiplot\n";
+  o << "# ---- template: " << template_file << " ----\n" << tpl;
   return run_gnuplot(prefix, o.str());
 }
 

@@ -92,6 +92,42 @@ std::string render_table1(const ResultsStore& store, const Table1Options& opt) {
       paper[{m, t}] = {std::stod(a), std::stod(b), 3};
     }
   }
+  // The reference row (MatBench's Dummy model): per task and seed, the training split's mean
+  // target as the prediction for every test entry, from a chosen run's stored training and test
+  // predictions (their targets; the model's own predictions play no part). Never ranked.
+  std::map<std::string, Cell> reference;
+  {
+    std::map<std::string, std::map<std::uint64_t, double>> per_seed;  // task -> seed -> MAE
+    for (const auto& m : kModels)
+      for (const auto& [k, r] : chosen) {
+        if (std::get<0>(k) != m || per_seed[r.key.task].count(r.key.seed)) continue;
+        double sum = 0;
+        std::size_t n = 0;
+        for (const auto& p : store.predictions(r.id, "train")) {
+          sum += p.y_true;
+          ++n;
+        }
+        if (n == 0) continue;  // recorded before training predictions were kept
+        const double mean = sum / static_cast<double>(n);
+        double abs = 0;
+        std::size_t nt = 0;
+        for (const auto& p : store.predictions(r.id, "test")) {
+          abs += std::fabs(p.y_true - mean);
+          ++nt;
+        }
+        if (nt) per_seed[r.key.task][r.key.seed] = abs / static_cast<double>(nt);
+      }
+    for (const auto& [t, seeds] : per_seed) {
+      if (seeds.empty()) continue;
+      Cell c;
+      c.n = static_cast<int>(seeds.size());
+      for (const auto& [seed, v] : seeds) c.mean += v;
+      c.mean /= c.n;
+      for (const auto& [seed, v] : seeds) c.std += (v - c.mean) * (v - c.mean);
+      c.std = c.n > 1 ? std::sqrt(c.std / (c.n - 1)) : 0.0;
+      reference[t] = c;
+    }
+  }
   std::vector<std::string> tasks;
   for (const auto& t : kTasks)
     if (std::any_of(ours.begin(), ours.end(), [&](const auto& kv) { return kv.first.second == t; })) tasks.push_back(t);
@@ -117,6 +153,10 @@ std::string render_table1(const ResultsStore& store, const Table1Options& opt) {
         else os << ",,";
         os << "," << unit_of(t) << "\n";
       }
+    for (const auto& t : tasks)
+      if (reference.count(t))
+        os << "mean-predictor (reference)," << t << "," << reference[t].n << "," << fmt(reference[t].mean, 4) << ","
+           << fmt(reference[t].std, 4) << ",,,," << unit_of(t) << "\n";
     return os.str();
   }
   auto cell = [&](const std::string& m, const std::string& t) {
@@ -135,6 +175,15 @@ std::string render_table1(const ResultsStore& store, const Table1Options& opt) {
     if (c.n < 3) v += md ? " (n=" + std::to_string(c.n) + ")" : " ($n$=" + std::to_string(c.n) + ")";
     return v;
   };
+  auto reference_cell = [&](const std::string& t) {
+    if (!reference.count(t)) return std::string("-");
+    const Cell& c = reference[t];
+    std::string v = fmt(c.mean) + " (" + fmt(c.std) + ")";
+    return md ? "*" + v + "*" : "\\textit{" + v + "}";
+  };
+  const std::string reference_note =
+      "Mean predictor: the training split's mean target predicted for every test entry (a reference, never "
+      "ranked); a model at or above it has learned nothing.";
   if (md) {
     os << "Table 1: test MAE, mean (std) over seeds; ours / paper [ours - paper]. Profile " << opt.profile << ".\n\n";
     os << "| model |";
@@ -146,6 +195,11 @@ std::string render_table1(const ResultsStore& store, const Table1Options& opt) {
       os << "| " << kModelNames.at(m) << " |";
       for (const auto& t : tasks) os << " " << cell(m, t) << " |";
       os << "\n";
+    }
+    if (!reference.empty()) {
+      os << "| *Mean predictor (reference)* |";
+      for (const auto& t : tasks) os << " " << reference_cell(t) << " |";
+      os << "\n\n" << reference_note << "\n";
     }
   } else if (tex) {
     os << "% Table 1 (profile " << opt.profile << "): ours / paper [difference]\n\\begin{tabular}{l";
@@ -162,7 +216,13 @@ std::string render_table1(const ResultsStore& store, const Table1Options& opt) {
       for (const auto& t : tasks) os << " & " << cell(m, t);
       os << " \\\\\n";
     }
+    if (!reference.empty()) {
+      os << "\\hline\n\\textit{Mean predictor (reference)}";
+      for (const auto& t : tasks) os << " & " << reference_cell(t);
+      os << " \\\\\n";
+    }
     os << "\\hline\n\\end{tabular}\n";
+    if (!reference.empty()) os << "% " << reference_note << "\n";
   }
   os << (md ? "\nText encoders:" : "% Text encoders:");
   for (const auto& [t, set] : encoders)

@@ -1,0 +1,114 @@
+#include "exec/eta.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+
+namespace cast::exec {
+
+std::string eta_class(const Step& s) {
+  if (s.kind == "train")
+    for (std::size_t i = 0; i + 1 < s.args.size(); ++i)
+      if (s.args[i] == "--model") return "train:" + s.args[i + 1];
+  if (s.kind == "pretrain")
+    for (std::size_t i = 0; i + 1 < s.args.size(); ++i)
+      if (s.args[i] == "--kind") return "pretrain:" + s.args[i + 1];
+  return s.kind;
+}
+
+namespace {
+bool finished(const Step& s) {
+  return s.status == "ok" || s.status == "skipped" || s.status == "failed" || s.status == "blocked";
+}
+bool never_runs(const Step& s) { return s.status == "failed" || s.status == "blocked"; }
+}  // namespace
+
+double simulate_schedule(const std::vector<Step>& steps, const std::vector<double>& seconds, int jobs) {
+  jobs = std::max(1, jobs);
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < steps.size(); ++i) index[steps[i].name] = i;
+  // end[i]: when step i ends in the simulation (0 for finished steps); state 0 waiting, 1 running,
+  // 2 ended, 3 never runs.
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<double> end(steps.size(), inf);
+  std::vector<int> state(steps.size(), 0);
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    if (never_runs(steps[i])) state[i] = 3;
+    else if (finished(steps[i])) { state[i] = 2; end[i] = 0; }
+    else if (steps[i].status == "running") { state[i] = 1; end[i] = std::max(0.0, seconds[i]); }
+  }
+  double t = 0, last = 0;
+  for (;;) {
+    // Steps whose dependency can never run never run either.
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      for (std::size_t i = 0; i < steps.size(); ++i) {
+        if (state[i] != 0) continue;
+        for (const auto& d : steps[i].deps) {
+          auto it = index.find(d);
+          if (it != index.end() && state[it->second] == 3) { state[i] = 3; changed = true; break; }
+        }
+      }
+    }
+    int running = 0;
+    for (std::size_t i = 0; i < steps.size(); ++i) running += state[i] == 1;
+    for (std::size_t i = 0; i < steps.size() && running < jobs; ++i) {
+      if (state[i] != 0) continue;
+      const bool ready = std::all_of(steps[i].deps.begin(), steps[i].deps.end(), [&](const std::string& d) {
+        auto it = index.find(d);
+        return it == index.end() || state[it->second] == 2;
+      });
+      if (!ready) continue;
+      state[i] = 1;
+      end[i] = t + std::max(0.0, seconds[i]);
+      ++running;
+    }
+    if (running == 0) break;
+    double next = inf;
+    for (std::size_t i = 0; i < steps.size(); ++i)
+      if (state[i] == 1) next = std::min(next, end[i]);
+    t = next;
+    for (std::size_t i = 0; i < steps.size(); ++i)
+      if (state[i] == 1 && end[i] <= t) { state[i] = 2; last = std::max(last, end[i]); }
+  }
+  return last;
+}
+
+double estimate_remaining(const std::vector<Step>& steps, int jobs, double now) {
+  // Seconds per unit of cost: per class, per kind, over everything finished here.
+  std::map<std::string, std::pair<double, double>> by_class, by_kind;  // seconds, cost
+  double all_s = 0, all_c = 0;
+  for (const auto& s : steps) {
+    if (s.status != "ok" || !(s.cost > 0)) continue;
+    auto& c = by_class[eta_class(s)];
+    c.first += s.seconds;
+    c.second += s.cost;
+    auto& k = by_kind[s.kind];
+    k.first += s.seconds;
+    k.second += s.cost;
+    all_s += s.seconds;
+    all_c += s.cost;
+  }
+  if (!(all_c > 0)) return -1;
+  auto rate = [&](const Step& s) {
+    auto c = by_class.find(eta_class(s));
+    if (c != by_class.end()) return c->second.first / c->second.second;
+    auto k = by_kind.find(s.kind);
+    if (k != by_kind.end()) return k->second.first / k->second.second;
+    return all_s / all_c;
+  };
+  std::vector<double> secs(steps.size(), 0.0);
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const Step& s = steps[i];
+    if (s.status == "pending") secs[i] = s.cost * rate(s);
+    // A running step past its estimate: a little more (it has not ended yet).
+    if (s.status == "running") {
+      const double est = s.cost * rate(s), spent = now - s.started;
+      secs[i] = std::max(est - spent, 0.05 * est);
+    }
+  }
+  return simulate_schedule(steps, secs, jobs);
+}
+
+}  // namespace cast::exec
