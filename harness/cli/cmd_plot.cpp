@@ -118,7 +118,7 @@ std::vector<std::string> plot_figure(const std::string& figure, const std::strin
       for (auto& [layer, c] : per_layer) {
         CurvePanel& p = panels[layer];
         p.title = "layer " + std::to_string(layer + 1);
-        p.xlabel = "1 - cosine similarity of node attention rows (log scale)";
+        p.xlabel = "1 - cos of node attention rows";
         p.ylabel = "fraction of node pairs";
         p.logx = true;
         p.curves.push_back(c);
@@ -130,8 +130,8 @@ std::vector<std::string> plot_figure(const std::string& figure, const std::strin
     const int cols = std::min<int>(2, static_cast<int>(v.size()));
     char note[160];
     std::snprintf(note, sizeof note,
-                  "%d log-spaced bins of 1 - cos from %.1e to %.1e, the same for every model and layer (pairs below %.1e in the first)",
-                  nbins, xmin, xmax, xmin);
+                  "%d log bins of 1 - cos, %.0e to %.0e, one axis for all panels (below %.0e: first bin)", nbins,
+                  xmin, xmax, xmin);
     FigureVars extra;
     extra.strings = {{"bins_note", note}};
     extra.numbers = {{"xmin", xmin}, {"xmax", xmax}};

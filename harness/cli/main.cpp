@@ -4,6 +4,7 @@
 
 #include "cli/commands.hpp"
 #include "common/error.hpp"
+#include "common/log.hpp"
 #include "train/stop_signal.hpp"
 
 int main(int argc, char** argv) {
@@ -13,6 +14,11 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("cast ") + CAST_VERSION);
   cast::cli::Action action;
+  // Log levels for every subcommand: cast --log-level debug train ... (or -v, before the subcommand).
+  std::string log_level = "info";
+  bool verbose = false;
+  app.add_option("--log-level", log_level, "Log level: trace, debug, info, warn, error, off")->capture_default_str();
+  app.add_flag("-v,--verbose", verbose, "Debug messages (--log-level debug)");
   cast::cli::register_doctor(app, action);
   cast::cli::register_inspect(app, action);
   cast::cli::register_data(app, action);
@@ -31,6 +37,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   try {
+    cast::log::configure(log_level, verbose, false);
     return action ? action() : 0;
   } catch (const cast::StopRequested& e) {
     // Stopped by a signal at a checkpoint (train/stop_signal.hpp): "run me again".

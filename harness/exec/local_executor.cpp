@@ -1,6 +1,7 @@
 // The local executor (exec/local_executor.hpp): child processes, progress and ETA.
 #include "exec/local_executor.hpp"
 #include "exec/eta.hpp"
+#include "common/log.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -46,6 +47,8 @@ pid_t spawn(const std::string& exe, const std::vector<std::string>& args, const 
     if (::getppid() != parent) ::_exit(111);
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
+      const std::string head = log::step_log_header(exe, args);
+      if (::write(fd, head.data(), head.size()) < 0) { /* the log stays without its header */ }
       ::dup2(fd, 1);
       ::dup2(fd, 2);
       ::close(fd);
@@ -94,7 +97,7 @@ int run_local(std::vector<Step>& steps, int jobs, int threads, const std::string
   for (auto& s : steps)
     if (s.done && s.done()) s.status = "skipped";
   const std::size_t skipped = static_cast<std::size_t>(std::count_if(steps.begin(), steps.end(), [](const Step& s) { return s.status == "skipped"; }));
-  std::printf("plan: %zu steps, %zu already done; %d at a time; logs in %s/\n", steps.size(), skipped, jobs, logs_dir.c_str());
+  spdlog::info("plan: {} steps, {} already done; {} at a time; logs in {}/", steps.size(), skipped, jobs, logs_dir);
   std::fflush(stdout);
   const bool tty = ::isatty(1) != 0;
   const double t0 = now_s();
@@ -118,7 +121,7 @@ int run_local(std::vector<Step>& steps, int jobs, int threads, const std::string
                   failed ? (", " + std::to_string(failed) + " failed").c_str() : "", fmt_time(t - t0).c_str(),
                   remaining >= 0 ? fmt_time(remaining).c_str() : "?", running.substr(0, 150).c_str());
     if (tty) std::printf("\r\033[K%s", line);
-    else std::printf("%s\n", line);
+    else spdlog::info("{}", line);
     std::fflush(stdout);
   };
   for (;;) {
@@ -162,19 +165,22 @@ int run_local(std::vector<Step>& steps, int jobs, int threads, const std::string
       ++finished;
       if (ok && !s.marker.empty()) write_file_atomic(s.marker, s.name + "\n");
       if (tty) std::printf("\r\033[K");
-      std::printf("%s %-45s %s\n", ok ? "done  " : "FAILED", s.name.c_str(), fmt_time(s.seconds).c_str());
-      if (!ok) {
+      std::fflush(stdout);
+      if (ok) {
+        spdlog::info("done   {:<45} {}", s.name, fmt_time(s.seconds));
+      } else {
         ++failed;
-        std::printf("  log %s/%s.log ends with:%s\n", logs_dir.c_str(), s.name.c_str(),
-                    log_tail(logs_dir + "/" + s.name + ".log", 4).c_str());
+        spdlog::error("FAILED {:<45} {}", s.name, fmt_time(s.seconds));
+        spdlog::error("  log {}/{}.log ends with:{}", logs_dir, s.name, log_tail(logs_dir + "/" + s.name + ".log", 4));
       }
       std::fflush(stdout);
     }
   }
   if (tty) std::printf("\r\033[K");
   std::size_t blocked = static_cast<std::size_t>(std::count_if(steps.begin(), steps.end(), [](const Step& s) { return s.status == "blocked"; }));
-  std::printf("finished in %s: %zu steps run, %zu skipped (done before), %zu failed, %zu blocked by a failure\n",
-              fmt_time(now_s() - t0).c_str(), finished - skipped - failed - blocked, skipped, failed, blocked);
+  std::fflush(stdout);
+  spdlog::info("finished in {}: {} steps run, {} skipped (done before), {} failed, {} blocked by a failure",
+               fmt_time(now_s() - t0), finished - skipped - failed - blocked, skipped, failed, blocked);
   return failed + blocked == 0 ? 0 : 1;
 }
 
