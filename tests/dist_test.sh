@@ -85,6 +85,21 @@ cs --db two.db --out cs2 --nproc 2 > cs2.log 2>&1
 check "cast-scratch 2 processes exit 0" test $? -eq 0
 check "cast-scratch 2 vs 1: losses, MAE, predictions" same_run cs1/run.json cs2/run.json
 
+# ---- pretraining: MNP (fusion dropout 0) and contrastive, 1 process vs 2: the same epochs; the LM
+pre() { "$cast" pretrain --task log_kvrh --source "$kvrh" --limit 160 --text-encoder lm --epochs 2 -q "$@"; }
+pre --kind mnp --dropout 0 --out mnp1 > mnp1.log 2>&1
+check "mnp 1 process exit 0" test $? -eq 0
+pre --kind mnp --dropout 0 --out mnp2 --nproc 2 > mnp2.log 2>&1
+check "mnp 2 processes exit 0" test $? -eq 0
+check "mnp 2 vs 1: losses and accuracies" cmp -s <(grep -A3 '^epoch' mnp1.log) <(grep -A3 '^epoch' mnp2.log)
+pre --kind contrastive --out clip1 > clip1.log 2>&1
+check "contrastive 1 process exit 0" test $? -eq 0
+pre --kind contrastive --out clip2 --nproc 2 > clip2.log 2>&1
+check "contrastive 2 processes exit 0" test $? -eq 0
+check "contrastive 2 vs 1: losses" cmp -s <(grep -A2 '^epoch' clip1.log) <(grep -A2 '^epoch' clip2.log)
+"$cast" lm pretrain --corpus corpus.jsonl --out lm2 --epochs 1 --vocab-size 200 -q --nproc 2 > lm2.log 2>&1
+check "lm pretrain 2 processes: exit 0 and a checkpoint" test $? -eq 0 -a -f lm2/model.safetensors
+
 # ---- stopped by USR1 with 2 processes, resumed with 2: ends as the uninterrupted run
 bg_train --model cogn --epochs 3 --db stop.db --out cogn-stop --nproc 2 > stop.log 2>&1 &
 pid=$!

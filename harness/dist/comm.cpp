@@ -93,23 +93,12 @@ class C10dComm : public Comm {
   }
 
   void barrier(std::chrono::milliseconds timeout) override {
+    // The process group's barrier: a rank that dies fails it at once (its connection closes);
+    // one that hangs, after `timeout`.
     run("barrier", [&] {
-      // A store barrier (a counter and a wait): a timeout of its own, and nothing on the device.
-      // Rank 0 serves the store: it leaves only after every rank has seen the count (a rank 0
-      // that returned and exited first would take the store with it).
-      const std::string key = "cast/barrier/" + std::to_string(barriers_++);
-      const auto t0 = std::chrono::steady_clock::now();
-      auto wait_for = [&](const std::string& k) {
-        while (store_->add(k, 0) < world_) {
-          if (std::chrono::steady_clock::now() - t0 > timeout)
-            throw std::runtime_error("timed out after " + std::to_string(timeout.count() / 1000) + " s");
-          ::usleep(20000);
-        }
-      };
-      store_->add(key, 1);
-      wait_for(key);
-      store_->add(key + "/seen", 1);
-      if (rank_ == 0) wait_for(key + "/seen");
+      c10d::BarrierOptions o;
+      o.timeout = timeout;
+      pg_->barrier(o)->wait(timeout);
     });
   }
 
@@ -132,7 +121,6 @@ class C10dComm : public Comm {
 
   c10::intrusive_ptr<c10d::Store> store_;
   c10::intrusive_ptr<PG> pg_;
-  int barriers_ = 0;
 };
 
 }  // namespace
