@@ -173,7 +173,10 @@ std::string job_script(const Job& j, const SlurmPlan& p, const SlurmOptions& o, 
   if (o.cpus_per_job > 0) s << "#SBATCH --cpus-per-task=" << o.cpus_per_job << "\n";
   if (!o.mem.empty()) s << "#SBATCH --mem=" << o.mem << "\n";
   if (o.gpus_per_job > 0 && honours_usr1(kind)) s << "#SBATCH --gpus=" << o.gpus_per_job << "\n";
-  const bool srun = o.ntasks_per_job > 1 && honours_usr1(kind);
+  // Only the data-parallel commands (train, pretrain, lm pretrain) run as srun steps; the LM
+  // corpus job (cast describe) stays one process.
+  bool srun = o.ntasks_per_job > 1 && honours_usr1(kind) && !j.members.empty();
+  for (const Step* st : j.members) srun = srun && command_honours_usr1(st->args);
   if (srun) s << "#SBATCH --ntasks=" << o.ntasks_per_job << "\n";
   s << "set -u\ncd " << sh_quote(p.workdir) << " || exit 1\n";
   s << "CAST=" << sh_quote(p.exe) << "\n";
