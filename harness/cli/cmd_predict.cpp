@@ -147,7 +147,7 @@ int figure_data(const PredictArgs& a) {
     fail("no task has finished '", a.experiment, "' runs of ", a.models.front(), " and ", a.models.back(), " (seed ",
          a.seed, ", profile ", a.profile, "); run 'cast reproduce table1 --profile ", a.profile, "' first");
   std::string chosen = a.id;
-  std::map<std::string, std::vector<std::vector<double>>> fig3_values;  // model -> layer -> 1 - cos
+  std::map<std::string, std::vector<FineLogHistogram>> fig3_values;  // model -> layer -> 1 - cos counts
   for (const auto& model : a.models) {
     auto run = *find_fig_run(store, a, model, task);
     auto cfg = nlohmann::json::parse(run.config);
@@ -188,25 +188,24 @@ int figure_data(const PredictArgs& a) {
       auto all = attention_of(m, d, test);
       const std::size_t layers = all.empty() ? 0 : all.front().w.size();
       auto& per_layer = fig3_values[model];
-      per_layer.assign(layers, {});
+      per_layer.assign(layers, FineLogHistogram());
       for (std::size_t l = 0; l < layers; ++l)
-        for (const auto& sa : all) {
-          auto v = pairwise_one_minus_cos(sa.head_mean(l));
-          per_layer[l].insert(per_layer[l].end(), v.begin(), v.end());
-        }
-      std::printf("fig3: %s on %s: %zu test structures, %zu node pairs, %zu layers\n", model.c_str(), task.c_str(),
-                  all.size(), layers ? per_layer[0].size() : std::size_t{0}, layers);
+        for (const auto& sa : all) per_layer[l].add(pairwise_one_minus_cos(sa.head_mean(l)));
+      std::printf("fig3: %s on %s: %zu test structures, %.0f node pairs, %zu layers\n", model.c_str(), task.c_str(),
+                  all.size(), layers ? per_layer[0].count() : 0.0, layers);
     }
   }
   if (a.figure == "fig3") {
-    std::vector<const std::vector<double>*> sets;
+    std::vector<std::vector<double>> ext;
     for (const auto& [model, per_layer] : fig3_values)
-      for (const auto& v : per_layer) sets.push_back(&v);
+      for (const auto& h : per_layer) ext.push_back(h.extremes());
+    std::vector<const std::vector<double>*> sets;
+    for (const auto& e : ext) sets.push_back(&e);
     const LogBins edges = shared_log_bins(sets, a.bins);
     for (const auto& [model, per_layer] : fig3_values) {
       std::vector<HistogramBin> bins;
       for (std::size_t l = 0; l < per_layer.size(); ++l) {
-        const auto count = histogram(per_layer[l], edges);
+        const auto count = per_layer[l].rebin(edges);
         for (std::size_t k = 0; k < count.size(); ++k)
           bins.push_back({static_cast<int>(l), edges.edges[k], edges.edges[k + 1], count[k]});
       }

@@ -60,4 +60,45 @@ std::vector<double> histogram(const std::vector<double>& values, const LogBins& 
   return count;
 }
 
+namespace {
+constexpr int kCells = 4000;
+constexpr double kLo = -12.0, kHi = 0.30102999566398120;  // log10(1e-12), log10(2)
+}  // namespace
+
+FineLogHistogram::FineLogHistogram() : cells_(kCells, 0.0) {}
+
+void FineLogHistogram::add(double x) {
+  n_ += 1;
+  if (!(x > 0)) {
+    zero_ += 1;
+    return;
+  }
+  if (min_pos_ == 0 || x < min_pos_) min_pos_ = x;
+  max_ = std::max(max_, x);
+  const double f = (std::log10(x) - kLo) / (kHi - kLo) * kCells;
+  cells_[static_cast<std::size_t>(std::clamp(f, 0.0, kCells - 1.0))] += 1;
+}
+
+std::vector<double> FineLogHistogram::extremes() const {
+  std::vector<double> e;
+  if (n_ == 0) return e;
+  if (zero_ > 0) e.push_back(0);
+  if (min_pos_ > 0) e.push_back(min_pos_);
+  if (max_ > 0) e.push_back(max_);
+  return e;
+}
+
+std::vector<double> FineLogHistogram::rebin(const LogBins& b) const {
+  std::vector<double> out(b.edges.size() - 1, 0.0);
+  out[0] += zero_;
+  for (int k = 0; k < kCells; ++k) {
+    if (cells_[static_cast<std::size_t>(k)] == 0) continue;
+    const double centre = std::pow(10.0, kLo + (kHi - kLo) * (k + 0.5) / kCells);
+    auto it = std::upper_bound(b.edges.begin(), b.edges.end(), centre);
+    std::size_t j = it == b.edges.begin() ? 0 : static_cast<std::size_t>(it - b.edges.begin()) - 1;
+    out[std::min(j, out.size() - 1)] += cells_[static_cast<std::size_t>(k)];
+  }
+  return out;
+}
+
 }  // namespace cast

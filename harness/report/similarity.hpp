@@ -20,4 +20,22 @@ LogBins shared_log_bins(const std::vector<const std::vector<double>*>& sets, int
 // Counts of values per bin (below edges[0] in the first, above the last edge in the last).
 std::vector<double> histogram(const std::vector<double>& values, const LogBins& b);
 
+// Memory-bounded counting for a whole test set (millions of node pairs at paper size): values go
+// into a fine log grid (1e-12 to 2, 4,000 cells, 0.003 decades each), which is summed into the
+// figure's bins once their edges are known (a cell counts in the bin holding its centre).
+class FineLogHistogram {
+ public:
+  FineLogHistogram();
+  void add(double x);
+  void add(const std::vector<double>& xs) { for (double x : xs) add(x); }
+  double count() const { return n_; }
+  // The smallest positive and the largest value added (as a set for shared_log_bins).
+  std::vector<double> extremes() const;
+  std::vector<double> rebin(const LogBins& b) const;
+
+ private:
+  std::vector<double> cells_;
+  double zero_ = 0, n_ = 0, min_pos_ = 0, max_ = 0;
+};
+
 }  // namespace cast
