@@ -40,8 +40,9 @@ TASK_FILE = {
 # `cast lm pretrain --corpus` and sources that carry their own texts. Not read by the recipes.
 TEXT_FILES = {
     "text/mp_robocrys_li_oxides.dev.jsonl.gz": 200,
-    "text/mp_robocrys_llm4mat_samples.jsonl.gz": 0,  # 0: every entry (30)
 }
+# Not the llm4mat samples: that file has 30 entries in all, so any useful cut of it would be the
+# shared file itself, and nothing in the demo reads it.
 
 
 def demo_limits(recipes):
@@ -154,7 +155,7 @@ Do not edit these files by hand: `scripts/cut_demo_data.py` writes them and this
 - **Robocrystallographer descriptions as served by the Materials Project** (A. M. Ganose,
   A. Jain, "Robocrystallographer: automated crystal structure text descriptions and analysis",
   MRS Communications 9, 874 (2019), doi:10.1557/mrc.2019.94; MP data, CC BY 4.0):
-  `text/*.jsonl.gz`, `{{material_id, structure, description}}` (+ targets in the llm4mat samples).
+  `text/*.jsonl.gz`, `{{material_id, structure, description}}`.
 
 The file names are those of `../shared/data` (what `cast data prepare` reads by default), so
 the counts in the names are those of the full files; the entries here are the first ones of
