@@ -49,14 +49,18 @@ LogBins shared_log_bins(const std::vector<const std::vector<double>*>& sets, int
   return b;
 }
 
+namespace {
+// The bin holding x: below the first edge in the first, above the last in the last.
+std::size_t bin_of(const LogBins& b, double x) {
+  auto it = std::upper_bound(b.edges.begin(), b.edges.end(), x);
+  const std::size_t k = it == b.edges.begin() ? 0 : static_cast<std::size_t>(it - b.edges.begin()) - 1;
+  return std::min(k, b.edges.size() - 2);
+}
+}  // namespace
+
 std::vector<double> histogram(const std::vector<double>& values, const LogBins& b) {
-  const std::size_t n = b.edges.size() - 1;
-  std::vector<double> count(n, 0.0);
-  for (double x : values) {
-    auto it = std::upper_bound(b.edges.begin(), b.edges.end(), x);
-    std::size_t k = it == b.edges.begin() ? 0 : static_cast<std::size_t>(it - b.edges.begin()) - 1;
-    count[std::min(k, n - 1)] += 1;
-  }
+  std::vector<double> count(b.edges.size() - 1, 0.0);
+  for (double x : values) count[bin_of(b, x)] += 1;
   return count;
 }
 
@@ -94,9 +98,7 @@ std::vector<double> FineLogHistogram::rebin(const LogBins& b) const {
   for (int k = 0; k < kCells; ++k) {
     if (cells_[static_cast<std::size_t>(k)] == 0) continue;
     const double centre = std::pow(10.0, kLo + (kHi - kLo) * (k + 0.5) / kCells);
-    auto it = std::upper_bound(b.edges.begin(), b.edges.end(), centre);
-    std::size_t j = it == b.edges.begin() ? 0 : static_cast<std::size_t>(it - b.edges.begin()) - 1;
-    out[std::min(j, out.size() - 1)] += cells_[static_cast<std::size_t>(k)];
+    out[bin_of(b, centre)] += cells_[static_cast<std::size_t>(k)];
   }
   return out;
 }
