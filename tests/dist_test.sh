@@ -11,11 +11,9 @@
 # Exit 77 (skip) without ../shared/data or without c10d in this build.
 # Usage: dist_test.sh PATH/TO/cast TESTS_DIR
 set -u
-cast="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; dir="$(cd "$2" && pwd)"; fails=0
-check() { local name="$1"; shift; if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails+1)); fi; }
-shared="${CAST_SHARED_DIR:-$dir/../../shared}"
+. "$(dirname "$0")/common.sh" "$@"
 kvrh="$shared/data/matbench/matbench_log_kvrh.subset.json.gz"
-if [ ! -f "$kvrh" ]; then echo "skip: $kvrh not found (set CAST_SHARED_DIR)"; exit 77; fi
+need "$kvrh"
 unset CAST_TEXT_ENCODER CAST_DATA_DIR RANK WORLD_SIZE LOCAL_RANK MASTER_ADDR MASTER_PORT SLURM_PROCID SLURM_STEP_ID SLURM_STEPID
 work=$(mktemp -d /tmp/cast-dist-test.XXXXXX)
 if [ -n "${CAST_KEEP_TEST_DIR:-}" ]; then echo "keeping $work"; else trap 'rm -rf "$work"' EXIT; fi

@@ -8,14 +8,10 @@
 # descriptions; the fetched file prepares like the shared documents.
 # Usage: fetch_mp_test.sh PATH/TO/cast TESTS_DIR
 set -u
-cast="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; dir="$(cd "$2" && pwd)"; fails=0
-check() { local name="$1"; shift; if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails+1)); fi; }
-shared="${CAST_SHARED_DIR:-$dir/../../shared}"
+. "$(dirname "$0")/common.sh" "$@"
 docs="$shared/data/mp/mp_summary_elastic_3202.jsonl.gz"
 texts="$shared/data/text/mp_robocrys_li_oxides.dev.jsonl.gz"
-if [ ! -f "$docs" ] || [ ! -f "$texts" ]; then
-  echo "skip: $docs or $texts not found (set CAST_SHARED_DIR to the folder holding data/)"; exit 77
-fi
+need "$docs" "$texts"
 unset MP_API_KEY MP_API_ENDPOINT
 work=$(mktemp -d /tmp/cast-fetch-mp-test.XXXXXX)
 pids=()

@@ -6,11 +6,9 @@
 # same last hidden states as the safetensors within 1e-6 (cast lm embed on the fixture's texts).
 # Usage: matscibert_fetch_test.sh PATH/TO/cast TESTS_DIR
 set -u
-cast="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; dir="$(cd "$2" && pwd)"; fails=0
-check() { local name="$1"; shift; if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails+1)); fi; }
-shared="${CAST_SHARED_DIR:-$dir/../../shared}"
+. "$(dirname "$0")/common.sh" "$@"
 F="$shared/fixtures/hf_bert_tiny_shared"
-if [ ! -f "$F/model.safetensors" ]; then echo "skip: $F not found (set CAST_SHARED_DIR)"; exit 77; fi
+need "$F/model.safetensors"
 work=$(mktemp -d /tmp/cast-matscibert-test.XXXXXX)
 [ -n "${CAST_KEEP_TEST_DIR:-}" ] && echo "keeping $work" || trap 'rm -rf "$work"' EXIT
 cd "$work"

@@ -7,14 +7,10 @@
 # the smaller CLI points (results list --db, export of a missing run, -o into a missing folder).
 # Usage: own_data_test.sh PATH/TO/cast TESTS_DIR
 set -u
-cast="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; dir="$(cd "$2" && pwd)"; fails=0
-check() { local name="$1"; shift; if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails+1)); fi; }
-shared="${CAST_SHARED_DIR:-$dir/../../shared}"
+. "$(dirname "$0")/common.sh" "$@"
 kvrh="$shared/data/matbench/matbench_log_kvrh.subset.json.gz"
 mp="$shared/data/mp/mp_legacy_36737.jsonl.gz"
-if [ ! -f "$kvrh" ] || [ ! -f "$mp" ]; then
-  echo "skip: ../shared/data not found (set CAST_SHARED_DIR)"; exit 0
-fi
+need "$kvrh" "$mp"
 unset CAST_TEXT_ENCODER CAST_DATA_DIR
 work=$(mktemp -d /tmp/cast-own-data-test.XXXXXX)
 trap 'rm -rf "$work"' EXIT

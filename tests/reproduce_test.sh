@@ -6,12 +6,8 @@
 # bad input (foreign database, wrong hash, unknown names, missing checkpoint) gets clear errors.
 # Usage: reproduce_test.sh PATH/TO/cast TESTS_DIR
 set -u
-cast="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; dir="$(cd "$2" && pwd)"; fails=0
-check() { local name="$1"; shift; if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails+1)); fi; }
-shared="${CAST_SHARED_DIR:-$dir/../../shared}"
-if [ ! -f "$shared/data/matbench/matbench_log_kvrh.subset.json.gz" ]; then
-  echo "skip: ../shared/data not found (set CAST_SHARED_DIR)"; exit 0
-fi
+. "$(dirname "$0")/common.sh" "$@"
+need "$shared/data/matbench/matbench_log_kvrh.subset.json.gz"
 export CAST_DATA_DIR="$shared/data"
 unset CAST_TEXT_ENCODER
 work=$(mktemp -d /tmp/cast-reproduce-test.XXXXXX)

@@ -12,12 +12,10 @@
 # Skips (exit 77) only where it cannot be root, cannot install the packages, or has no data.
 # Usage: slurm_test.sh PATH/TO/cast TESTS_DIR
 set -u
-cast="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; dir="$(cd "$2" && pwd)"; fails=0
-check() { local name="$1"; shift; if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails+1)); fi; }
+. "$(dirname "$0")/common.sh" "$@"
 skip() { echo "skip: $*"; exit 77; }
 t_start=$(date +%s)
 elapsed() { echo "$(( $(date +%s) - t_start )) s"; }
-shared="${CAST_SHARED_DIR:-$dir/../../shared}"
 [ -f "$shared/data/matbench/matbench_log_kvrh.subset.json.gz" ] || skip "../shared/data not found (set CAST_SHARED_DIR)"
 [ "$(id -u)" -eq 0 ] || skip "needs root to start slurmd and munged (run as root, e.g. in CI)"
 pkgs=(slurmctld slurmd slurm-client munge)
