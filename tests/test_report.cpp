@@ -3,7 +3,10 @@
 #include <cmath>
 #include <map>
 #include <random>
+#include <unistd.h>
+#include <cstdio>
 
+#include "common/file_io.hpp"
 #include "exec/eta.hpp"
 #include "report/similarity.hpp"
 
@@ -121,9 +124,13 @@ Timeline run_plan(const std::vector<exec::Step>& steps, const std::vector<double
   }
   return t;
 }
-}  // namespace
-
-TEST_CASE("the ETA of a demo-shaped plan with made-up step times holds within 35% from a quarter of the way") {
+// A demo-shaped plan with made-up true times (and each class's true seconds per unit).
+struct DemoPlan {
+  std::vector<exec::Step> steps;
+  std::vector<double> truth;
+  std::map<std::string, double> rates;
+};
+DemoPlan demo_plan() {
   // The demo's shape: the LM, then MNP and contrastive pretraining, Table 2's data steps, 7 models
   // x 4 tasks x 3 seeds, the figure steps. Costs as the planner gives them; true times are cost x a
   // per-model rate the planner does not know (text models and CAST slower than their cost says),
@@ -136,6 +143,7 @@ TEST_CASE("the ETA of a demo-shaped plan with made-up step times holds within 35
   const std::map<std::string, double> task_size = {{"total_energy", 1.0}, {"band_gap", 1.0}, {"log_gvrh", 0.8}, {"log_kvrh", 0.8}};
   std::vector<exec::Step> steps;
   std::vector<double> truth;
+  std::map<std::string, double> rates;
   auto add = [&](const std::string& name, const std::string& kind, std::vector<std::string> args,
                  std::vector<std::string> deps, double cost, double rate) {
     exec::Step s;
@@ -146,6 +154,7 @@ TEST_CASE("the ETA of a demo-shaped plan with made-up step times holds within 35
     s.cost = cost;
     steps.push_back(s);
     truth.push_back(cost * rate * noise(rng));
+    rates[exec::eta_class(steps.back())] = rate;
   };
   add("lm", "lm", {"lm", "pretrain"}, {}, 20, 6.0);
   add("pretrain-mnp", "pretrain", {"pretrain", "--kind", "mnp"}, {"lm"}, 10, 5.0);
@@ -166,27 +175,95 @@ TEST_CASE("the ETA of a demo-shaped plan with made-up step times holds within 35
     if (s.kind == "train") all_train.push_back(s.name);
   add("figure-data-fig2", "figure", {"figure-data"}, all_train, 2, 10.0);
   add("figure-data-fig3", "figure", {"figure-data"}, all_train, 2, 10.0);
+  return {steps, truth, rates};
+}
+
+// The plan's statuses at time `at` of its true timeline.
+std::vector<exec::Step> at_time(const std::vector<exec::Step>& steps, const std::vector<double>& truth,
+                                const Timeline& tl, double at) {
+  std::vector<exec::Step> now = steps;
+  for (std::size_t i = 0; i < now.size(); ++i) {
+    if (tl.end[i] <= at) {
+      now[i].status = "ok";
+      now[i].seconds = truth[i];
+    } else if (tl.start[i] <= at) {
+      now[i].status = "running";
+      now[i].started = tl.start[i];
+    }
+  }
+  return now;
+}
+}  // namespace
+
+TEST_CASE("the ETA of a demo-shaped plan with made-up step times holds within 35% from a quarter of the way") {
+  auto [steps, truth, rates] = demo_plan();
   for (int jobs : {1, 2}) {
     const Timeline tl = run_plan(steps, truth, jobs);
     double total = 0;
     for (double e : tl.end) total = std::max(total, e);
     for (double frac : {0.25, 0.5, 0.75}) {
       const double at = frac * total;
-      std::vector<exec::Step> now = steps;
-      for (std::size_t i = 0; i < now.size(); ++i) {
-        if (tl.end[i] <= at) {
-          now[i].status = "ok";
-          now[i].seconds = truth[i];
-        } else if (tl.start[i] <= at) {
-          now[i].status = "running";
-          now[i].started = tl.start[i];
-        }
-      }
+      const auto now = at_time(steps, truth, tl, at);
       const double eta = exec::estimate_remaining(now, jobs, at), left = total - at;
       INFO("jobs " << jobs << ", at " << frac << " of " << total << " s: ETA " << eta << " s, truly " << left << " s");
       CHECK(eta == Approx(left).epsilon(0.35));
     }
   }
+}
+
+TEST_CASE("the ETA with a prior from another machine's store holds from the start; a measured class overrides it") {
+  // The store's step times were measured on a machine 1.7x faster than this one, the defaults on
+  // one 3x slower; the prior takes the store's (same profile), and the finished steps' speed
+  // corrects it, so classes not yet run here are estimated at this machine's speed.
+  auto [steps, truth, rates] = demo_plan();
+  std::vector<exec::StepTime> history, defaults;
+  for (const auto& [cls, rate] : rates) {
+    history.push_back({cls, "cpu", "demo", 100, 100 * rate / 1.7});
+    defaults.push_back({cls, "cpu", "demo", 100, 100 * rate * 3});
+  }
+  const exec::CostPrior prior(history, defaults, "cpu", "demo");
+  REQUIRE(prior.rate("train:cast"));
+  CHECK(prior.rate("train:cast")->seconds_per_unit == Approx(rates["train:cast"] / 1.7));
+  CHECK(prior.rate("train:cast")->source.find("store") == 0);
+  for (int jobs : {1, 2}) {
+    const Timeline tl = run_plan(steps, truth, jobs);
+    double total = 0;
+    for (double e : tl.end) total = std::max(total, e);
+    CHECK(exec::estimate_remaining(steps, jobs, 0) == -1);  // no prior, nothing finished: no ETA
+    const double first = exec::estimate_remaining(steps, jobs, 0, &prior);
+    CHECK(first == Approx(total / 1.7).epsilon(0.25));      // before anything ran: the store's machine
+    for (double frac : {0.25, 0.5, 0.75}) {
+      const double at = frac * total;
+      const auto now = at_time(steps, truth, tl, at);
+      const double eta = exec::estimate_remaining(now, jobs, at, &prior), left = total - at;
+      INFO("jobs " << jobs << ", at " << frac << " of " << total << " s: ETA " << eta << " s, truly " << left << " s");
+      CHECK(eta == Approx(left).epsilon(0.35));
+    }
+  }
+}
+
+TEST_CASE("the cost prior: the store's same profile, then the defaults, then the store's other profile") {
+  const std::vector<exec::StepTime> history = {{"train:cogn", "cpu", "small", 10, 50},
+                                               {"train:bert", "cpu", "demo", 10, 30},
+                                               {"train:bert", "cuda", "demo", 10, 1}};
+  const std::vector<exec::StepTime> defaults = {{"train:cogn", "cpu", "demo", 10, 20},
+                                                {"lm-corpus", "cpu", "demo", 100, 10}};
+  const exec::CostPrior prior(history, defaults, "cpu", "demo");
+  CHECK(prior.rate("train:bert")->seconds_per_unit == Approx(3));   // store, same profile and device
+  CHECK(prior.rate("train:cogn")->seconds_per_unit == Approx(2));   // defaults of this profile first
+  CHECK(prior.rate("train:cogn")->source.find("costs.json") == 0);
+  CHECK(!prior.rate("train:cast"));
+  const exec::CostPrior gpu(history, defaults, "cuda", "paper");
+  CHECK(gpu.rate("train:bert")->seconds_per_unit == Approx(0.1));    // another profile, this device
+  CHECK(!gpu.rate("train:cogn"));                                    // only measured on the CPU
+  CHECK(gpu.rate("lm-corpus")->seconds_per_unit == Approx(0.1));     // data steps run on the CPU anyway
+  // A malformed cost table is named.
+  const std::string bad = "/tmp/cast-test-" + std::to_string(::getpid()) + "-costs.json";
+  cast::write_file_atomic(bad, R"({"rates": [{"class": "train:cogn"}]})");
+  CHECK_THROWS_WITH(exec::load_cost_defaults(bad), Catch::Matchers::Contains("costs.json") &&
+                                                   Catch::Matchers::Contains("needs class, device, profile"));
+  std::remove(bad.c_str());
+  CHECK(exec::load_cost_defaults(bad).empty());  // no table: no defaults
 }
 
 TEST_CASE("the schedule's simulation: a chain runs one at a time, independent steps share the slots") {

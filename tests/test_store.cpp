@@ -335,3 +335,21 @@ INSERT INTO epochs VALUES(7, 1, 0.5, 0.4, 0.001, 3);)";
   CHECK_NOTHROW(s.add_epoch(id, {1, 0.1, 0.1, 0.1, 0.1}));
   CHECK_THROWS(s.add_epoch(999, {1, 0.1, 0.1, 0.1, 0.1}));
 }
+
+TEST_CASE("step times: recorded by the executor, read back oldest first, kept by a reopened store") {
+  const std::string path = temp_db("steptimes");
+  {
+    ResultsStore st(path);
+    st.add_step_time({"train:cogn", "cpu", "demo", 1200, 9.5, "host-a"});
+    st.add_step_time({"lm-pretrain", "cuda", "paper", 1e6, 3600, "host-b"});
+  }
+  ResultsStore st(path);
+  const auto t = st.step_times();
+  REQUIRE(t.size() == 2);
+  CHECK(t[0].cls == "train:cogn");
+  CHECK(t[0].units == 1200);
+  CHECK(t[0].seconds == 9.5);
+  CHECK(t[1].device == "cuda");
+  CHECK(t[1].profile == "paper");
+  CHECK(t[1].host == "host-b");
+}

@@ -27,6 +27,7 @@
 #include "cli/commands.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
+#include "exec/eta.hpp"
 #include "exec/local_executor.hpp"
 #include "exec/slurm_executor.hpp"
 #include "report/table1.hpp"
@@ -44,7 +45,7 @@ namespace {
 using nlohmann::json;
 
 struct ReproduceArgs {
-  std::string what, profile = "demo", db = "results/cast.db", text_encoder, recipes, device = "cpu";
+  std::string what, profile = "demo", db = "results/cast.db", text_encoder, recipes, device = "cpu", costs;
   std::vector<std::string> tasks, models;
   std::vector<std::uint64_t> seeds;
   int jobs = 0;
@@ -118,6 +119,7 @@ class Planner {
         continue;
       }
       tasks_.push_back({task, spec.value("limit", std::size_t{0})});
+      entries_[task] = entries_of(spec);
     }
     for (const auto& t : a_.tasks) {
       bool known = false;
@@ -152,6 +154,13 @@ class Planner {
  private:
   std::string marker_path(const std::string& name) const { return runs_dir_ + "/.done-" + name; }
 
+  // The entries a step reads: its limit, else the recipe's "entries" (the full data's count, for
+  // the ETA and the dry run's cost); 0 when neither is known (the step's cost is then unknown).
+  static double entries_of(const json& spec) {
+    const double limit = spec.value("limit", 0.0);
+    return limit > 0 ? limit : spec.value("entries", 0.0);
+  }
+
   // A step writing a store takes the store's journal mode: given (--store-journal), or delete for
   // a step's own store under Slurm. Nothing is passed otherwise (the command's default, wal).
   // (Only `cast train` takes --store-journal so far; `data prepare` and `figure-data` write with
@@ -185,7 +194,7 @@ class Planner {
     c.kind = "lm";
     c.args = {"data", "prepare", "--task", lm.value("corpus_task", "formation_energy"), "--corpus-out", corpus, "-q"};
     if (lm.value("limit", 0) > 0) { c.args.push_back("--limit"); c.args.push_back(std::to_string(lm.value("limit", 0))); }
-    c.cost = 5;
+    c.cost = entries_of(lm);  // units (exec/cost_model.hpp): entries read and described
     add(c);
     Step s;
     s.name = "lm-pretrain";
@@ -193,7 +202,7 @@ class Planner {
     s.args = {"lm", "pretrain", "--profile", a_.profile, "--out", encoder_, "--epochs", std::to_string(lm.value("epochs", 2)),
               "-q", "--corpus", corpus};
     s.deps = {"lm-corpus"};
-    s.cost = 20.0 * lm.value("epochs", 2) * (lm.value("limit", 0) > 0 ? lm.value("limit", 0) / 6000.0 : 6.0);
+    s.cost = entries_of(lm) * lm.value("epochs", 2);  // texts x epochs
     lm_step_ = s.name;
     add(s);
   }
@@ -207,7 +216,7 @@ class Planner {
               "--out", weights_[kind], "--epochs", std::to_string(spec.value("epochs", 2)), "--text-encoder", encoder_, "-q"};
     if (spec.value("limit", 0) > 0) { s.args.push_back("--limit"); s.args.push_back(std::to_string(spec.value("limit", 0))); }
     if (!lm_step_.empty()) s.deps.push_back(lm_step_);
-    s.cost = 10.0 * spec.value("epochs", 2) * std::max(1, spec.value("limit", 0)) / 2000.0;
+    s.cost = entries_of(spec) * spec.value("epochs", 2);  // entries x epochs
     add(s);
   }
 
@@ -243,9 +252,8 @@ class Planner {
             s.args.push_back(weights_[kind] + "/model.pt");
             s.deps.push_back("pretrain-" + kind);
           }
-          const double per = static_cast<double>(limit > 0 ? limit : 5000) / 400.0 * std::max(1, epochs) / 4.0;
-          // Text models took 1.4-2.6x a coGN run in the small table (BERT-only 1.4, CAST 2.6).
-          s.cost = model_uses_text(m) ? 2.2 * per : per;
+          // Entries x epochs; a model's seconds per unit are its class's (exec/cost_model.hpp).
+          s.cost = entries_.at(task) * std::max(1, epochs);
           const std::string db = a_.db, profile = a_.profile, step_store = s.step_store;
           const Journal journal = a_.journal();
           // Done when the store has this run on this dataset with this encoder (the run's identity).
@@ -281,7 +289,7 @@ class Planner {
       if (limit > 0) { s.args.push_back("--limit"); s.args.push_back(std::to_string(limit)); }
       if (!encoder_.empty()) { s.args.push_back("--vocab"); s.args.push_back(encoder_ + "/vocab.txt"); }
       if (!lm_step_.empty()) s.deps.push_back(lm_step_);
-      s.cost = 1;
+      s.cost = entries_.at(task);  // entries read, described and tokenised
       add(s);
     }
   }
@@ -298,7 +306,7 @@ class Planner {
     for (const auto& st : steps_)
       if (st.name.rfind("train-cast", 0) == 0 && st.name.size() > 3 && st.name.substr(st.name.size() - 3) == "-s0")
         s.deps.push_back(st.name);
-    s.cost = 2;
+    s.cost = 1;  // one figure's data
     add(s);
   }
 
@@ -309,6 +317,7 @@ class Planner {
   std::vector<std::uint64_t> seeds_;
   std::vector<std::pair<std::string, std::size_t>> tasks_;
   std::map<std::string, std::string> weights_;
+  std::map<std::string, double> entries_;
   std::vector<Step> steps_;
 };
 
@@ -401,6 +410,77 @@ exec::SlurmPlan slurm_plan(const ReproduceArgs& a, const Planner& p) {
   return sp;
 }
 
+// What the steps of a plan are expected to cost before they run (exec/cost_model.hpp): the step
+// times recorded in the store, then the measured defaults in experiments/costs.json.
+exec::CostPrior cost_prior(const ReproduceArgs& a) {
+  std::vector<exec::StepTime> history;
+  if (file_exists(a.db)) {
+    ResultsStore st(a.db, a.journal());
+    for (const auto& t : st.step_times()) history.push_back({t.cls, t.device, t.profile, t.units, t.seconds});
+  }
+  const std::string costs = a.costs.empty() ? repo_path("experiments/costs.json") : a.costs;
+  return exec::CostPrior(std::move(history), exec::load_cost_defaults(costs), a.device, a.profile);
+}
+
+std::string hostname() {
+  char buf[256] = {0};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
+  return buf;
+}
+
+std::string fmt_duration(double s) {
+  char b[64];
+  if (s >= 86400) std::snprintf(b, sizeof b, "%.1f d", s / 86400);
+  else if (s >= 3600) std::snprintf(b, sizeof b, "%.1f h", s / 3600);
+  else if (s >= 60) std::snprintf(b, sizeof b, "%.1f min", s / 60);
+  else std::snprintf(b, sizeof b, "%.0f s", s);
+  return b;
+}
+
+// --dry-run: each step, whether it is done, its estimated cost (units x seconds per unit, and
+// where the rate comes from), its command line; then the total (GPU-hours on CUDA) and the wall
+// time on this executor's schedule.
+void print_dry_run(std::vector<Step>& steps, const ReproduceArgs& a, int jobs, const exec::CostPrior& prior) {
+  double total = 0;
+  std::vector<double> secs(steps.size(), 0.0);
+  std::set<std::string> unknown;
+  std::size_t todo = 0;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    auto& s = steps[i];
+    const bool done = s.done && s.done();
+    if (done) s.status = "skipped";
+    std::string cmdline = "cast";
+    for (const auto& x : s.args) cmdline += " " + x;
+    const std::string cls = exec::eta_class(s);
+    const auto r = prior.rate(cls);
+    std::string cost;
+    if (!r || !(s.cost > 0)) {
+      cost = !(s.cost > 0) ? "size unknown" : "no estimate";
+      if (!done) unknown.insert(cls);
+    } else {
+      secs[i] = s.cost * r->seconds_per_unit;
+      char b[160];
+      std::snprintf(b, sizeof b, "%.0f units x %.3g s = %s [%s]", s.cost, r->seconds_per_unit,
+                    fmt_duration(secs[i]).c_str(), r->source.c_str());
+      cost = b;
+      if (!done) total += secs[i];
+    }
+    todo += !done;
+    std::printf("%-5s %-40s %s\n      %s\n", done ? "done" : "todo", s.name.c_str(), cost.c_str(), cmdline.c_str());
+  }
+  const double wall = exec::simulate_schedule(steps, secs, jobs);
+  std::printf("\n%zu of %zu steps to run: %s of step time", todo, steps.size(), fmt_duration(total).c_str());
+  if (a.device != "cpu") std::printf(" (%.1f GPU-hours, one GPU a step)", total / 3600);
+  std::printf("; about %s wall with %d at a time here\n", fmt_duration(wall).c_str(), jobs);
+  if (!unknown.empty()) {
+    std::string u;
+    for (const auto& c : unknown) u += (u.empty() ? "" : ", ") + c;
+    std::printf("not in the total (no measured rate on %s): %s; run them once (or scripts/gpu_check.sh on a GPU) "
+                "and their times are in the store\n", a.device.c_str(), u.c_str());
+  }
+  std::printf("units: entries x epochs (training, pretraining), texts x epochs (LM), entries (data), 1 (figure data)\n");
+}
+
 // The cores this process may use: Slurm's allocation inside a job, else the machine's.
 int usable_cores() {
   for (const char* var : {"SLURM_CPUS_PER_TASK", "SLURM_CPUS_ON_NODE"})
@@ -429,6 +509,9 @@ void register_reproduce(CLI::App& app, Action& action) {
   cmd->add_option("-j,--jobs", a->jobs, "Steps run at once (default: one per core on CPU, 1 on CUDA)");
   cmd->add_option("--device", a->device, "cpu or cuda")->capture_default_str();
   cmd->add_option("--recipes", a->recipes, "Folder of the recipes (default the project's experiments/)");
+  cmd->add_option("--costs", a->costs,
+                  "Measured seconds per unit of each kind of step, used where the store has no step times yet "
+                  "(default the project's experiments/costs.json)");
   cmd->add_flag("--dry-run", a->dry_run,
                 "Print the plan and what is already done, run nothing (slurm: write the job scripts and the manifest, "
                 "submit nothing)");
@@ -499,16 +582,20 @@ void register_reproduce(CLI::App& app, Action& action) {
       { ResultsStore check(a->db, a->journal()); }  // a corrupt or foreign database fails here, before any work
       Planner p(*a);
       auto steps = p.plan();
-      if (a->on_slurm()) return exec::submit_to_slurm(steps, slurm_plan(*a, p), a->slurm, a->dry_run);
+      if (a->on_slurm()) {
+        const int rc = exec::submit_to_slurm(steps, slurm_plan(*a, p), a->slurm, a->dry_run);
+        if (a->dry_run) {  // what the jobs would cost, one job at a time per step
+          std::printf("\nestimated cost:\n");
+          print_dry_run(steps, *a, static_cast<int>(steps.size()), cost_prior(*a));
+        }
+        return rc;
+      }
       const int cores = usable_cores();
       const int jobs = a->jobs > 0 ? a->jobs : (a->device == "cpu" ? cores : 1);
       const int threads = std::max(1, cores / jobs);
+      const exec::CostPrior prior = cost_prior(*a);
       if (a->dry_run) {
-        for (auto& s : steps) {
-          std::string cmdline = "cast";
-          for (const auto& x : s.args) cmdline += " " + x;
-          std::printf("%-8s %-45s %s\n", s.done && s.done() ? "done" : "todo", s.name.c_str(), cmdline.c_str());
-        }
+        print_dry_run(steps, *a, jobs, prior);
         return 0;
       }
       if (a->finish) {
@@ -520,7 +607,17 @@ void register_reproduce(CLI::App& app, Action& action) {
                "'cast reproduce ", a->what, " --profile ", a->profile, " --executor slurm')");
       }
       std::printf("cast reproduce %s --profile %s (recipes %s)\n", a->what.c_str(), a->profile.c_str(), p.recipes().c_str());
-      const int rc = exec::run_local(steps, jobs, threads, p.logs_dir());
+      exec::LocalHooks hooks;
+      hooks.prior = &prior;
+      const std::string host = hostname();
+      // Every finished step's wall time into the store: the next plan's ETA and dry run use it.
+      hooks.on_success = [a, host](const Step& s) {
+        if (!(s.cost > 0)) return;
+        const std::string cls = exec::eta_class(s);
+        ResultsStore st(a->db, a->journal());
+        st.add_step_time({cls, exec::cost_device(cls, a->device), a->profile, s.cost, s.seconds, host});
+      };
+      const int rc = exec::run_local(steps, jobs, threads, p.logs_dir(), hooks);
       write_outputs(*a, p);
       return rc;
     };

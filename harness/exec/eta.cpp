@@ -7,12 +7,20 @@
 namespace cast::exec {
 
 std::string eta_class(const Step& s) {
-  if (s.kind == "train")
+  auto has = [&](const char* opt) { return std::find(s.args.begin(), s.args.end(), opt) != s.args.end(); };
+  auto value = [&](const char* opt) -> std::string {
     for (std::size_t i = 0; i + 1 < s.args.size(); ++i)
-      if (s.args[i] == "--model") return "train:" + s.args[i + 1];
-  if (s.kind == "pretrain")
-    for (std::size_t i = 0; i + 1 < s.args.size(); ++i)
-      if (s.args[i] == "--kind") return "pretrain:" + s.args[i + 1];
+      if (s.args[i] == opt) return s.args[i + 1];
+    return "";
+  };
+  if (s.kind == "train") { const auto m = value("--model"); if (!m.empty()) return "train:" + m; }
+  if (s.kind == "pretrain") { const auto k = value("--kind"); if (!k.empty()) return "pretrain:" + k; }
+  if (!s.args.empty()) {
+    if (s.args[0] == "data" && has("--corpus-out")) return "lm-corpus";
+    if (s.args[0] == "data") return "data:table2";
+    if (s.args[0] == "lm") return "lm-pretrain";
+    if (s.args[0] == "figure-data" && s.args.size() > 1) return "figure:" + s.args[1];
+  }
   return s.kind;
 }
 
@@ -75,7 +83,7 @@ double simulate_schedule(const std::vector<Step>& steps, const std::vector<doubl
   return last;
 }
 
-double estimate_remaining(const std::vector<Step>& steps, int jobs, double now) {
+double estimate_remaining(const std::vector<Step>& steps, int jobs, double now, const CostPrior* prior) {
   // Seconds per unit of cost: per class, per kind, over everything finished here.
   std::map<std::string, std::pair<double, double>> by_class, by_kind;  // seconds, cost
   double all_s = 0, all_c = 0;
@@ -90,13 +98,30 @@ double estimate_remaining(const std::vector<Step>& steps, int jobs, double now) 
     all_s += s.seconds;
     all_c += s.cost;
   }
-  if (!(all_c > 0)) return -1;
+  // How this machine compares with the prior: measured over predicted, on the finished steps the
+  // prior knows (1 before any); bounded, so one odd step cannot make the rest absurd.
+  double measured = 0, predicted = 0;
+  if (prior)
+    for (const auto& s : steps) {
+      if (s.status != "ok" || !(s.cost > 0)) continue;
+      if (auto r = prior->rate(eta_class(s))) {
+        measured += s.seconds;
+        predicted += s.cost * r->seconds_per_unit;
+      }
+    }
+  const double factor = predicted > 0 ? std::clamp(measured / predicted, 0.25, 4.0) : 1.0;
+  bool unknown = false;
   auto rate = [&](const Step& s) {
-    auto c = by_class.find(eta_class(s));
+    const std::string cls = eta_class(s);
+    auto c = by_class.find(cls);
     if (c != by_class.end()) return c->second.first / c->second.second;
+    if (prior)
+      if (auto r = prior->rate(cls)) return r->seconds_per_unit * factor;
     auto k = by_kind.find(s.kind);
     if (k != by_kind.end()) return k->second.first / k->second.second;
-    return all_s / all_c;
+    if (all_c > 0) return all_s / all_c;
+    unknown = true;
+    return 0.0;
   };
   std::vector<double> secs(steps.size(), 0.0);
   for (std::size_t i = 0; i < steps.size(); ++i) {
@@ -108,6 +133,7 @@ double estimate_remaining(const std::vector<Step>& steps, int jobs, double now) 
       secs[i] = std::max(est - spent, 0.05 * est);
     }
   }
+  if (unknown) return -1;
   return simulate_schedule(steps, secs, jobs);
 }
 

@@ -89,7 +89,7 @@ std::string log_tail(const std::string& path, std::size_t lines) {
   return s.substr(pos);
 }
 
-int run_local(std::vector<Step>& steps, int jobs, int threads, const std::string& logs_dir) {
+int run_local(std::vector<Step>& steps, int jobs, int threads, const std::string& logs_dir, const LocalHooks& hooks) {
   const std::string exe = self_executable();
   make_directories(logs_dir);
   std::map<std::string, Step*> by_name;
@@ -115,7 +115,7 @@ int run_local(std::vector<Step>& steps, int jobs, int threads, const std::string
     for (auto& s : steps) if (s.status == "running") running += (running.empty() ? "" : ", ") + s.name;
     // The remaining steps' times from the finished ones (per kind and model), on the schedule
     // the executor will run them in (exec/eta.hpp).
-    const double remaining = estimate_remaining(steps, jobs, t);
+    const double remaining = estimate_remaining(steps, jobs, t, hooks.prior);
     char line[512];
     std::snprintf(line, sizeof line, "[%zu/%zu steps%s, %s elapsed, ETA %s] %s", finished, steps.size(),
                   failed ? (", " + std::to_string(failed) + " failed").c_str() : "", fmt_time(t - t0).c_str(),
@@ -168,6 +168,13 @@ int run_local(std::vector<Step>& steps, int jobs, int threads, const std::string
       std::fflush(stdout);
       if (ok) {
         spdlog::info("done   {:<45} {}", s.name, fmt_time(s.seconds));
+        if (hooks.on_success) {
+          try {
+            hooks.on_success(s);
+          } catch (const std::exception& e) {  // a record that could not be written costs only the ETA
+            spdlog::warn("step time of {} not recorded: {}", s.name, e.what());
+          }
+        }
       } else {
         ++failed;
         spdlog::error("FAILED {:<45} {}", s.name, fmt_time(s.seconds));

@@ -195,6 +195,8 @@ CREATE TABLE IF NOT EXISTS histograms(figure TEXT NOT NULL, profile TEXT NOT NUL
   PRIMARY KEY(figure, profile, model, task, layer, lo));
 CREATE TABLE IF NOT EXISTS dataset_stats(profile TEXT NOT NULL, task TEXT NOT NULL, source TEXT, split TEXT NOT NULL,
   name TEXT NOT NULL, value REAL, PRIMARY KEY(profile, task, split, name));
+CREATE TABLE IF NOT EXISTS step_times(class TEXT NOT NULL, device TEXT NOT NULL, profile TEXT NOT NULL,
+  units REAL, seconds REAL, host TEXT, finished REAL);
 INSERT OR IGNORE INTO meta VALUES('schema_version', '2');)");
     t.commit();
   }
@@ -628,6 +630,23 @@ std::vector<std::pair<std::string, std::pair<std::string, std::vector<DatasetSta
     if (out.empty() || out.back().first != s.text(0)) out.push_back({s.text(0), {s.text(1), {}}});
     out.back().second.second.push_back({s.text(2), s.text(3), s.real(4)});
   }
+  return out;
+}
+
+}  // namespace cast
+
+namespace cast {
+
+void ResultsStore::add_step_time(const StoredStepTime& t) {
+  Stmt ins(db_, "INSERT INTO step_times VALUES(?,?,?,?,?,?,julianday('now'))", path_);
+  ins.bind(1, t.cls).bind(2, t.device).bind(3, t.profile).bind(4, t.units).bind(5, t.seconds).bind(6, t.host);
+  ins.step(db_, path_);
+}
+
+std::vector<StoredStepTime> ResultsStore::step_times() const {
+  Stmt s(db_, "SELECT class, device, profile, units, seconds, host FROM step_times ORDER BY rowid", path_);
+  std::vector<StoredStepTime> out;
+  while (s.step(db_, path_)) out.push_back({s.text(0), s.text(1), s.text(2), s.real(3), s.real(4), s.text(5)});
   return out;
 }
 

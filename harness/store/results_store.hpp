@@ -75,6 +75,13 @@ struct HistogramBin {
   int layer = 0;
   double lo = 0, hi = 0, count = 0;
 };
+// One finished step of a reproduction plan and its wall time (exec/cost_model.hpp).
+struct StoredStepTime {
+  std::string cls, device, profile;
+  double units = 0, seconds = 0;
+  std::string host;
+};
+
 struct DatasetStat {
   std::string split, name;
   double value = 0;
@@ -140,6 +147,12 @@ class ResultsStore {
   // task -> (source, stats), tasks in name order.
   std::vector<std::pair<std::string, std::pair<std::string, std::vector<DatasetStat>>>> dataset_stats(
       const std::string& profile) const;
+
+  // The wall time of a finished step of a plan (the local executor's record: class as
+  // exec::eta_class, units as the plan's cost), for the ETA and the dry run of a later plan.
+  void add_step_time(const StoredStepTime& t);
+  // Every recorded step time, oldest first.
+  std::vector<StoredStepTime> step_times() const;
 
   const std::string& path() const { return path_; }
 
