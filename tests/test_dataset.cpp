@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
 
 #include "common/error.hpp"
 #include "common/file_io.hpp"
@@ -180,4 +182,52 @@ TEST_CASE("Table 2 statistics: counts per split and sample standard deviations")
   CHECK(st["train"].nodes_mean == Approx(2.0));
   CHECK(st["val+test"].n == 1);
   CHECK(st["all"].n == 4);
+}
+
+TEST_CASE("Table 2 counts the texts the source served and those the describer wrote; the cache keeps which") {
+  REQUIRE_SHARED("data/mp/mp_summary_elastic_3202.jsonl.gz");
+  // 30 MP summary documents; every third gets a served description (as `cast data fetch mp
+  // --texts` joins them), the others are described by cast.
+  const std::string dir = temp_dir("origin");
+  make_directories(dir);
+  std::string docs;
+  std::set<std::string> served;
+  for_each_line(shared_dir() + "/data/mp/mp_summary_elastic_3202.jsonl.gz", [&](std::string&& line, std::size_t n) {
+    auto j = nlohmann::json::parse(line);
+    if (n % 3 == 0) {
+      j["description"] = j["material_id"].get<std::string>() + " crystallizes in a space group.";
+      served.insert(j["material_id"].get<std::string>());
+    }
+    docs += j.dump() + "\n";
+    return n < 30;
+  });
+  write_file_atomic(dir + "/docs.jsonl", docs);
+  PrepareOptions o;
+  o.task = Task::TotalEnergy;
+  o.source = dir + "/docs.jsonl";
+  o.progress = false;
+  o.cache_dir = dir + "/cache";
+  Dataset d = prepare_dataset(o);
+  REQUIRE(d.records.size() > 20);
+  std::size_t want_source = 0, want_describer = 0;
+  for (const auto& r : d.records) {
+    if (served.count(r.id)) {
+      ++want_source;
+      CHECK(r.text == r.id + " crystallizes in a space group.");
+    } else if (!r.text.empty()) {
+      ++want_describer;
+    }
+  }
+  REQUIRE(want_source >= 8);
+  REQUIRE(want_describer >= 15);
+  auto st = table2_statistics(d);
+  CHECK(st["all"].texts_source == want_source);
+  CHECK(st["all"].texts_describer == want_describer);
+  CHECK(st["train"].texts_source + st["val+test"].texts_source == want_source);
+  bool cached = false;
+  Dataset again = prepare_dataset(o, &cached);
+  CHECK(cached);
+  CHECK(table2_statistics(again)["all"].texts_source == want_source);
+  CHECK(table2_statistics(again)["all"].texts_describer == want_describer);
+  std::system(("rm -rf " + dir).c_str());
 }

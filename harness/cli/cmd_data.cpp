@@ -55,8 +55,9 @@ void print_table2(const Dataset& d) {
   for (const char* k : {"train", "val", "test", "val+test"}) {
     const auto& s = st[k];
     char tokens[96] = "n/a (pass --vocab)";
-    char text[32];
-    std::snprintf(text, sizeof text, "%.1f%%", 100.0 * s.text_rate);
+    char text[96];
+    std::snprintf(text, sizeof text, "%.1f%% (%zu served, %zu ours)", 100.0 * s.text_rate, s.texts_source,
+                  s.texts_describer);
     if (s.tokens_mean > 0)
       std::snprintf(tokens, sizeof tokens, "%.2f (%.2f), %.1f%% > %zu", s.tokens_mean, s.tokens_std,
                     100.0 * s.truncated_rate, d.max_tokens);
@@ -139,7 +140,9 @@ void register_data(CLI::App& app, Action& action) {
                    {"n", static_cast<double>(st.n)}, {"nodes_mean", st.nodes_mean}, {"nodes_std", st.nodes_std},
                    {"sites_mean", st.sites_mean}, {"edges_mean", st.edges_mean}, {"y_mean", st.y_mean},
                    {"y_std", st.y_std}, {"text_rate", st.text_rate}, {"tokens_mean", st.tokens_mean},
-                   {"tokens_std", st.tokens_std}, {"truncated_rate", st.truncated_rate}})
+                   {"tokens_std", st.tokens_std}, {"truncated_rate", st.truncated_rate},
+                   {"texts_source", static_cast<double>(st.texts_source)},
+                   {"texts_describer", static_cast<double>(st.texts_describer)}})
             stats.push_back({split, name, v});
         store.put_dataset_stats(pa->profile, d.task, d.source, stats);
         std::printf("Table 2 statistics stored in %s (profile %s)\n", pa->db.c_str(), pa->profile.c_str());

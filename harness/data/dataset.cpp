@@ -154,13 +154,18 @@ static std::string featurize_record(const Entry& e, const PrepareOptions& opt, c
   auto desc = e.texts.find("description");
   if (desc != e.texts.end() && !desc->second.empty()) {
     r.text = desc->second;
+    r.text_origin = DatasetRecord::TextOrigin::Source;
   } else if (opt.describe) {
     // The describer's own checks can refuse a structure the graph accepted (a neighbour search
     // past its limits): that entry has no text, counted as a text failure, and the prepare goes on.
     try {
       text::Description td = text::describe_structure(e.structure);
-      if (td.ok) r.text = std::move(td.text);
-      else r.text_error = td.reason;
+      if (td.ok) {
+        r.text = std::move(td.text);
+        r.text_origin = DatasetRecord::TextOrigin::Describer;
+      } else {
+        r.text_error = td.reason;
+      }
     } catch (const InputError& err) {
       r.text_error = std::string("describer: ") + err.what();
     }
@@ -179,6 +184,7 @@ static std::string featurize_record(const Entry& e, const PrepareOptions& opt, c
     } catch (const InputError& err) {
       r.text_error = std::string("tokenizer: ") + err.what();
       r.text.clear();
+      r.text_origin = DatasetRecord::TextOrigin::None;
     }
   }
   if (tokenizer && r.text.empty()) {
@@ -350,6 +356,7 @@ void save_dataset(const Dataset& d, const std::string& path) {
     w.put_vector(r.graph.edge_distance);
     w.put_string(r.text);
     w.put_string(r.text_error);
+    w.put<std::uint8_t>(static_cast<std::uint8_t>(r.text_origin));
     w.put_vector(r.token_ids);
     w.put<std::int32_t>(r.token_count);
   }
@@ -412,6 +419,9 @@ Dataset load_dataset(const std::string& path) {
       x.graph.edge_distance = r.get_vector<float>();
       x.text = r.get_string();
       x.text_error = r.get_string();
+      const auto origin = r.get<std::uint8_t>();
+      if (origin > 2) throw CorruptData("text origin " + std::to_string(origin) + " of " + x.id);
+      x.text_origin = static_cast<DatasetRecord::TextOrigin>(origin);
       x.token_ids = r.get_vector<std::int32_t>();
       x.token_count = r.get<std::int32_t>();
       if (x.graph.edge_src.size() != x.graph.edge_dst.size() ||
@@ -456,6 +466,10 @@ std::map<std::string, SplitStatistics> table2_statistics(const Dataset& d) {
     moments([](const DatasetRecord& r) { return static_cast<double>(r.graph.num_edges()); }, s.edges_mean, dummy);
     moments([](const DatasetRecord& r) { return r.target; }, s.y_mean, s.y_std);
     moments([](const DatasetRecord& r) { return r.text.empty() ? 0.0 : 1.0; }, s.text_rate, dummy);
+    for (auto* r : g) {
+      s.texts_source += r->text_origin == DatasetRecord::TextOrigin::Source;
+      s.texts_describer += r->text_origin == DatasetRecord::TextOrigin::Describer;
+    }
     moments([](const DatasetRecord& r) { return static_cast<double>(r.token_count); }, s.tokens_mean, s.tokens_std);
     const double maxt = static_cast<double>(d.max_tokens);
     moments([maxt](const DatasetRecord& r) { return r.token_count > maxt ? 1.0 : 0.0; }, s.truncated_rate, dummy);

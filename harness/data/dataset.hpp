@@ -14,7 +14,7 @@
 
 namespace cast {
 
-constexpr std::uint32_t kDatasetFormatVersion = 4;
+constexpr std::uint32_t kDatasetFormatVersion = 5;
 
 struct DatasetRecord {
   std::string id;
@@ -28,6 +28,8 @@ struct DatasetRecord {
   // then gets [CLS] only, as in the paper) with text_error saying why.
   std::string text;
   std::string text_error;
+  enum class TextOrigin : std::uint8_t { None = 0, Source = 1, Describer = 2 };
+  TextOrigin text_origin = TextOrigin::None;  // Table 2 counts the texts from each
   std::vector<std::int32_t> token_ids;  // with the dataset's vocabulary, truncated at max_tokens
   std::int32_t token_count = 0;         // before truncation, [CLS] and [SEP] included
 };
@@ -105,6 +107,8 @@ struct SplitStatistics {
   double edges_mean = 0;
   double y_mean = 0, y_std = 0;
   double text_rate = 0;                   // share with a non-empty description
+  std::size_t texts_source = 0;           // descriptions served by the source (MP's Robocrystallographer)
+  std::size_t texts_describer = 0;        // written by cast's describer
   double tokens_mean = 0, tokens_std = 0; // untruncated token counts (0 without a vocab)
   double truncated_rate = 0;              // share over max_tokens
 };

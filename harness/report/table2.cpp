@@ -45,15 +45,18 @@ std::string render_table2(const ResultsStore& store, const Table2Options& opt) {
   const bool md = opt.format == TableFormat::Markdown, tex = opt.format == TableFormat::Latex;
   if (md) {
     o << "Table 2, profile `" << opt.profile << "`: ours, paper in brackets. Nodes: asymmetric-unit atoms; tokens: "
-         "full description before truncation.\n\n"
-      << "| task | split | entries | nodes mean (std) | tokens mean (std) | truncated | text existence | Y mean (std) |\n"
-      << "|---|---|---|---|---|---|---|---|\n";
+         "full description before truncation; texts served / ours: descriptions the source served (the Materials "
+         "Project's Robocrystallographer texts) and those cast's describer wrote.\n\n"
+      << "| task | split | entries | nodes mean (std) | tokens mean (std) | truncated | text existence | texts served / "
+         "ours | Y mean (std) |\n"
+      << "|---|---|---|---|---|---|---|---|---|\n";
   } else if (tex) {
-    o << "% Table 2, profile " << opt.profile << "; paper values in brackets\n\\begin{tabular}{llrllrll}\n\\toprule\n"
-      << "Task & Split & Entries & Nodes & Tokens & Truncated & Text & Y \\\\\n\\midrule\n";
+    o << "% Table 2, profile " << opt.profile << "; paper values in brackets\n\\begin{tabular}{llrllrlll}\n\\toprule\n"
+      << "Task & Split & Entries & Nodes & Tokens & Truncated & Text & Served / ours & Y \\\\\n\\midrule\n";
   } else {
     o << "task,split,entries,nodes_mean,nodes_std,tokens_mean,tokens_std,truncated_rate,text_rate,y_mean,y_std,"
-         "paper_nodes_mean,paper_nodes_std,paper_tokens_mean,paper_tokens_std,paper_text_rate,paper_y_mean,paper_y_std\n";
+         "paper_nodes_mean,paper_nodes_std,paper_tokens_mean,paper_tokens_std,paper_text_rate,paper_y_mean,paper_y_std,"
+         "texts_source,texts_describer\n";
   }
   for (const auto& [task, src_stats] : data) {
     std::map<std::string, Row> by_split;
@@ -71,6 +74,12 @@ std::string render_table2(const ResultsStore& store, const Table2Options& opt) {
       const bool has_tokens = r["tokens_mean"] > 0;
       const std::string tokens = has_tokens ? pair("tokens_mean", "tokens_std", 2) : std::string("n/a");
       const std::string text = num(100 * r["text_rate"], 1) + "%" + (p ? " [" + num(100 * p->at("text_rate"), 1) + "%]" : "");
+      // Where the texts came from: the source's served descriptions, or cast's describer (stores
+      // written before the count have neither).
+      const bool has_origin = r.count("texts_source") && r.count("texts_describer");
+      const std::string origin = has_origin ? std::to_string(static_cast<long long>(r["texts_source"])) + " / " +
+                                                  std::to_string(static_cast<long long>(r["texts_describer"]))
+                                            : std::string("n/a");
       if (md || tex) {
         const std::string sep = md ? " | " : " & ";
         std::string split_name = split;
@@ -78,7 +87,7 @@ std::string render_table2(const ResultsStore& store, const Table2Options& opt) {
         o << (md ? "| " : "") << task << sep << split_name << sep << static_cast<long long>(r["n"]) << sep
           << pair("nodes_mean", "nodes_std", 2) << ppair("nodes_mean", "nodes_std", 2) << sep << tokens
           << (has_tokens ? ppair("tokens_mean", "tokens_std", 2) : "") << sep
-          << (has_tokens ? num(100 * r["truncated_rate"], 1) + "%" : "n/a") << sep << text << sep
+          << (has_tokens ? num(100 * r["truncated_rate"], 1) + "%" : "n/a") << sep << text << sep << origin << sep
           << pair("y_mean", "y_std", 2) << ppair("y_mean", "y_std", 2) << (md ? " |\n" : " \\\\\n");
       } else {
         o << task << "," << split << "," << static_cast<long long>(r["n"]);
@@ -87,6 +96,8 @@ std::string render_table2(const ResultsStore& store, const Table2Options& opt) {
           o << "," << num(r[k], 4);
         for (const char* k : {"nodes_mean", "nodes_std", "tokens_mean", "tokens_std", "text_rate", "y_mean", "y_std"})
           o << "," << (p ? num(p->at(k), 4) : "");
+        for (const char* k : {"texts_source", "texts_describer"})
+          o << "," << (has_origin ? std::to_string(static_cast<long long>(r[k])) : "");
         o << "\n";
       }
     }
