@@ -17,7 +17,7 @@ namespace {
 struct DescribeArgs {
   std::vector<std::string> files;
   std::string style = "mp";
-  bool json = false, no_oxidation = false, quiet = false, check = false, no_minerals = false;
+  bool json = false, no_oxidation = false, quiet = false, check = false, no_minerals = false, diff = false;
   double time_limit = 60;
   std::string vocab;
   std::size_t limit = 0;
@@ -41,6 +41,8 @@ void register_describe(CLI::App& app, Action& action) {
   cmd->add_flag("-q,--quiet", a->quiet, "No progress bar");
   cmd->add_flag("--check", a->check,
                 "Compare with each entry's own 'description' (e.g. Materials Project texts) fact by fact and print the rates");
+  cmd->add_flag("--diff", a->diff,
+                "With --check: print, per text that differs from its reference, the first differing sentence (reference, then ours)");
   cmd->add_option("--vocab", a->vocab, "With --check: a vocab.txt to compare token counts (ours / reference)");
   cmd->callback([a, &action] {
     action = [a] {
@@ -51,6 +53,7 @@ void register_describe(CLI::App& app, Action& action) {
       o.time_limit_s = a->time_limit;
       std::size_t total = 0, failed = 0;
       text::FactScores scores;
+      text::TextScores words;
       std::vector<double> token_ratio;
       std::unique_ptr<text::BertTokenizer> tokenizer;
       if (!a->vocab.empty())
@@ -76,6 +79,11 @@ void register_describe(CLI::App& app, Action& action) {
           auto ref = entries[i].texts.find("description");
           if (a->check && out[i].ok && ref != entries[i].texts.end()) {
             scores.add(text::extract_facts(out[i].text), text::extract_facts(ref->second));
+            const auto first = words.add(out[i].text, ref->second);
+            if (a->diff && !(first.first.empty() && first.second.empty()))
+              std::printf("%s [%s]\n  served: %s\n  ours:   %s\n", entries[i].id.c_str(),
+                          text::sentence_kind(first.first.empty() ? first.second : first.first).c_str(),
+                          first.first.c_str(), first.second.c_str());
             ++compared;
             if (tokenizer) {
               double ours = static_cast<double>(tokenizer->encode(out[i].text, 0).ids.size());
@@ -99,6 +107,13 @@ void register_describe(CLI::App& app, Action& action) {
         std::printf("compared %zu descriptions with the reference texts\n", compared);
         for (const auto& [k, v] : scores.counts)
           std::printf("  %-28s %6.1f%%  (%.0f / %.0f)\n", k.c_str(), 100.0 * scores.rate(k), v.first, v.second);
+        std::printf("  %-28s %6.1f%%  (%zu / %zu)\n", "identical texts", 100.0 * words.identical_rate(), words.identical,
+                    words.texts);
+        std::size_t hit = 0, tot = 0;
+        for (const auto& [k, v] : words.sentences) { hit += v.first; tot += v.second; }
+        std::printf("  %-28s %6.1f%%  (%zu / %zu)\n", "served sentences verbatim", 100.0 * words.verbatim_rate(), hit, tot);
+        for (const auto& [k, v] : words.sentences)
+          std::printf("    %-26s %6.1f%%  (%zu / %zu)\n", k.c_str(), v.second ? 100.0 * v.first / v.second : 0.0, v.first, v.second);
         if (!token_ratio.empty()) {
           std::sort(token_ratio.begin(), token_ratio.end());
           std::printf("  %-28s %6.3f  (median of ours / reference, %zu texts)\n", "token count ratio",

@@ -5,9 +5,11 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <set>
+#include <cstring>
 
 #include "crystal/elements.hpp"
 #include "crystal/local_env.hpp"
@@ -93,6 +95,7 @@ struct SiteInfo {
   std::string geometry;      // "octahedral", "6-coordinate", ...
   std::string polyhedron;    // "octahedra" etc. when it forms one, else empty
   bool distorted = false;
+  double likeness = 1;
 };
 
 std::string charge_string(int ox, DescriptionStyle style) {
@@ -188,6 +191,776 @@ std::vector<Component> bonded_components(const std::vector<SiteInfo>& info) {
   return out;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The Materials Project style: robocrys's condenser and describer as the Materials Project runs
+// them (emmet: oxidation states from pymatgen's BVAnalyzer, else Composition.oxi_state_guesses;
+// StructureDescriber(describe_symmetry_labels=False, fmt="unicode")), ported from
+// robocrys/condense/site.py, robocrys/describe/{adapter,describer}.py and
+// pymatgen/analysis/bond_valence.py.
+namespace mp {
+
+struct BvParam { int Z; double r, c; };
+struct BvSpecies { int Z, ox; double mean, std, occurrence; };
+struct OxiOccurrence { int Z, ox; double occurrence; };
+struct ElementOxi { int Z; const char* icsd; const char* all; };
+#include "text/describer_tables.inc"
+
+std::vector<int> parse_states(const char* s) {
+  std::vector<int> out;
+  std::string cur;
+  for (const char* p = s;; ++p) {
+    if (*p == ',' || *p == 0) {
+      if (!cur.empty()) out.push_back(std::stoi(cur));
+      cur.clear();
+      if (*p == 0) break;
+    } else {
+      cur += *p;
+    }
+  }
+  return out;
+}
+
+double occurrence(int Z, int ox) {
+  static const std::map<std::pair<int, int>, double> table = [] {
+    std::map<std::pair<int, int>, double> m;
+    for (const auto& o : kOxiOccurrence) m[{o.Z, o.ox}] = o.occurrence;
+    return m;
+  }();
+  auto it = table.find({Z, ox});
+  return it == table.end() ? 0.0 : it->second;
+}
+
+double X_of(int Z) { return element(Z).electronegativity; }
+
+// pymatgen's Composition.oxi_state_guesses(max_sites=-50)[0], per site (emmet's fallback).
+std::vector<int> oxi_guess(const Structure& s) {
+  std::vector<int> Zs;  // composition order: first appearance
+  std::map<int, int> count;
+  for (const auto& site : s.sites) {
+    if (!count.count(site.Z)) Zs.push_back(site.Z);
+    ++count[site.Z];
+  }
+  int g = 0;
+  for (const auto& [Z, c] : count) g = std::gcd(g, c);
+  long natoms = 0;
+  for (auto& [Z, c] : count) { c /= g; natoms += c; }
+  if (natoms > 50) return {};
+  std::vector<std::vector<int>> sums(Zs.size());
+  std::vector<std::map<int, double>> sum_score(Zs.size());
+  for (std::size_t k = 0; k < Zs.size(); ++k) {
+    const int Z = Zs[k];
+    std::vector<int> oxids = parse_states(kElementOxi[Z - 1].icsd);
+    if (oxids.empty()) oxids = parse_states(kElementOxi[Z - 1].all);
+    const int n = count[Z];
+    if (oxids.empty()) return {};
+    // combinations_with_replacement(oxids, n), in itertools' order
+    std::vector<std::size_t> idx(static_cast<std::size_t>(n), 0);
+    long guard = 0;
+    for (;;) {
+      if (++guard > 2000000) return {};
+      int sum = 0;
+      double score = 0;
+      for (std::size_t i : idx) { sum += oxids[i]; score += occurrence(Z, oxids[i]); }
+      if (std::find(sums[k].begin(), sums[k].end(), sum) == sums[k].end()) sums[k].push_back(sum);
+      auto it = sum_score[k].find(sum);
+      if (it == sum_score[k].end() || score > it->second) sum_score[k][sum] = score;
+      // next combination
+      int i = n - 1;
+      while (i >= 0 && idx[static_cast<std::size_t>(i)] == oxids.size() - 1) --i;
+      if (i < 0) break;
+      const std::size_t v = idx[static_cast<std::size_t>(i)] + 1;
+      for (int j = i; j < n; ++j) idx[static_cast<std::size_t>(j)] = v;
+    }
+  }
+  // product(*el_sums): the best-scoring charge-balanced one (first of equal scores).
+  std::vector<std::size_t> pick(Zs.size(), 0);
+  double best = -1;
+  std::vector<int> best_sums;
+  long combos = 1;
+  for (const auto& v : sums) { combos *= static_cast<long>(v.size()); if (combos > 5000000) return {}; }
+  for (long c = 0; c < combos; ++c) {
+    long rem = c;
+    for (std::size_t k = Zs.size(); k-- > 0;) { pick[k] = static_cast<std::size_t>(rem % static_cast<long>(sums[k].size())); rem /= static_cast<long>(sums[k].size()); }
+    int total = 0;
+    double score = 0;
+    for (std::size_t k = 0; k < Zs.size(); ++k) { total += sums[k][pick[k]]; score += sum_score[k][sums[k][pick[k]]]; }
+    if (total != 0) continue;
+    if (score > best) {
+      best = score;
+      best_sums.clear();
+      for (std::size_t k = 0; k < Zs.size(); ++k) best_sums.push_back(sums[k][pick[k]]);
+    }
+  }
+  if (best_sums.empty()) return {};
+  std::map<int, int> ox;
+  for (std::size_t k = 0; k < Zs.size(); ++k) {
+    if (best_sums[k] % count[Zs[k]] != 0) return {};  // a mixed-valence average: no integer state per site
+    ox[Zs[k]] = best_sums[k] / count[Zs[k]];
+  }
+  std::vector<int> out;
+  for (const auto& site : s.sites) out.push_back(ox[site.Z]);
+  return out;
+}
+
+bool in_electroneg(int Z) {
+  static const std::set<int> e = {1, 5, 6, 14, 7, 15, 33, 51, 8, 16, 34, 52, 9, 17, 35, 53};
+  return e.count(Z) > 0;
+}
+
+// pymatgen's BVAnalyzer().get_valences (symm_tol 0.1, max_radius 4, max_permutations 100000,
+// distance_scale_factor 1.015); empty when it raises.
+std::vector<int> bv_valences(const Structure& s) {
+  static const std::map<int, BvParam> params = [] {
+    std::map<int, BvParam> m;
+    for (const auto& p : kBvParams) m[p.Z] = p;
+    return m;
+  }();
+  for (const auto& site : s.sites)
+    if (!params.count(site.Z)) return {};
+  SymmetryOptions so;
+  so.symprec = 0.1;
+  so.fast = true;
+  const SymmetryInfo sym = analyze_symmetry(s, so);
+  std::map<int, std::vector<int>> orbit_sites;
+  for (std::size_t i = 0; i < s.sites.size(); ++i)
+    orbit_sites[sym.found ? sym.equivalent_atoms[i] : static_cast<int>(i)].push_back(static_cast<int>(i));
+  std::vector<std::vector<int>> equi;
+  for (auto& [rep, v] : orbit_sites) equi.push_back(v);
+  std::stable_sort(equi.begin(), equi.end(), [&](const auto& a, const auto& b) {
+    return -X_of(s.sites[static_cast<std::size_t>(a[0])].Z) < -X_of(s.sites[static_cast<std::size_t>(b[0])].Z);
+  });
+  std::vector<std::map<int, double>> all_prob;
+  std::vector<std::vector<int>> valences;
+  for (const auto& sites : equi) {
+    const std::size_t c = static_cast<std::size_t>(sites[0]);
+    const int Z1 = s.sites[c].Z;
+    double bvsum = 0;
+    for (const Neighbor& nb : neighbors_within(s, c, 4.0)) {
+      const int Z2 = s.sites[static_cast<std::size_t>(nb.site)].Z;
+      if (!(in_electroneg(Z1) || in_electroneg(Z2)) || Z1 == Z2) continue;
+      const auto& p1 = params.at(Z1);
+      const auto& p2 = params.at(Z2);
+      const double R = p1.r + p2.r - p1.r * p2.r * std::pow(std::sqrt(p1.c) - std::sqrt(p2.c), 2) / (p1.c * p1.r + p2.c * p2.r);
+      const double vij = std::exp((R - nb.distance * 1.015) / 0.31);
+      bvsum += vij * (X_of(Z1) < X_of(Z2) ? 1 : -1);
+    }
+    std::vector<std::pair<int, double>> prob;  // in the table's order
+    for (const auto& sp : kBvSpecies) {
+      if (sp.Z != Z1 || sp.ox == 0 || !(sp.std > 0)) continue;
+      if (sp.occurrence < 0) return {};  // PRIOR_PROB has no entry: pymatgen raises
+      prob.push_back({sp.ox, std::exp(-(bvsum - sp.mean) * (bvsum - sp.mean) / 2 / (sp.std * sp.std)) / sp.std * sp.occurrence});
+    }
+    if (prob.empty()) return {};
+    double total = 0;
+    for (auto& [o, p] : prob) total += p;
+    for (auto& [o, p] : prob) p = total > 0 ? p / total : 0.0;
+    std::map<int, double> pm(prob.begin(), prob.end());
+    std::vector<std::pair<int, double>> sorted = prob;
+    std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return -a.second < -b.second; });
+    std::vector<int> val;
+    for (const auto& [o, p] : sorted)
+      if (p > 0.01 * sorted[0].second) val.push_back(o);
+    if (val.empty()) return {};
+    valences.push_back(val);
+    all_prob.push_back(pm);
+  }
+  const std::size_t m = equi.size();
+  std::vector<long> nsites(m), vmin(m), vmax(m);
+  for (std::size_t i = 0; i < m; ++i) {
+    nsites[i] = static_cast<long>(equi[i].size());
+    vmin[i] = *std::min_element(valences[i].begin(), valences[i].end());
+    vmax[i] = *std::max_element(valences[i].begin(), valences[i].end());
+  }
+  long n_eval = 0;
+  double best_score = 0;
+  std::vector<int> best;
+  std::vector<int> assigned;
+  std::function<void()> rec = [&] {
+    if (n_eval > 100000) return;
+    const std::size_t i = assigned.size();
+    long hi = 0, lo = 0;
+    for (std::size_t k = 0; k < m; ++k) {
+      hi += (k < i ? assigned[k] : vmax[k]) * nsites[k];
+      lo += (k < i ? assigned[k] : vmin[k]) * nsites[k];
+    }
+    if (hi < 0 || lo > 0) { ++n_eval; return; }
+    if (i == m) {
+      std::map<int, std::pair<int, int>> range;
+      for (std::size_t k = 0; k < m; ++k) {
+        const int Z = s.sites[static_cast<std::size_t>(equi[k][0])].Z;
+        auto it = range.find(Z);
+        if (it == range.end()) range[Z] = {assigned[k], assigned[k]};
+        else it->second = {std::min(it->second.first, assigned[k]), std::max(it->second.second, assigned[k])};
+      }
+      bool ok = true;
+      for (const auto& [Z, r] : range) ok = ok && r.second - r.first <= 1;
+      if (ok) {
+        double score = 1;
+        for (std::size_t k = 0; k < m; ++k) score *= all_prob[k][assigned[k]];
+        if (score > best_score) { best_score = score; best = assigned; }
+      }
+      ++n_eval;
+      return;
+    }
+    for (int v : valences[i]) {
+      assigned.push_back(v);
+      rec();
+      assigned.pop_back();
+    }
+  };
+  rec();
+  if (best.empty()) return {};
+  std::vector<int> out(s.sites.size(), 0);
+  for (std::size_t k = 0; k < m; ++k)
+    for (int i : equi[k]) out[static_cast<std::size_t>(i)] = best[k];
+  return out;
+}
+
+}  // namespace mp
+
+namespace mp {
+
+// The iteration order of CPython's set() built from small non-negative ints (hash(i) == i) in
+// the given order: robocrys iterates such sets, and that order decides "first", "second", ...
+std::vector<int> py_set_order(const std::vector<int>& items) {
+  std::size_t mask = 7;
+  std::vector<long> table(8, -1);
+  std::size_t fill = 0;
+  auto insert_clean = [](std::vector<long>& t, std::size_t msk, long key) {
+    std::size_t perturb = static_cast<std::size_t>(key);
+    std::size_t i = static_cast<std::size_t>(key) & msk;
+    for (;;) {
+      if (t[i] < 0) { t[i] = key; return; }
+      if (i + 9 <= msk)
+        for (std::size_t j = 1; j <= 9; ++j)
+          if (t[i + j] < 0) { t[i + j] = key; return; }
+      perturb >>= 5;
+      i = (i * 5 + 1 + perturb) & msk;
+    }
+  };
+  for (int key : items) {
+    // lookup
+    bool found = false;
+    {
+      std::size_t perturb = static_cast<std::size_t>(key);
+      std::size_t i = static_cast<std::size_t>(key) & mask;
+      for (;;) {
+        if (table[i] < 0) break;
+        if (table[i] == key) { found = true; break; }
+        bool stop = false;
+        if (i + 9 <= mask)
+          for (std::size_t j = 1; j <= 9; ++j) {
+            if (table[i + j] < 0) { stop = true; break; }
+            if (table[i + j] == key) { found = true; stop = true; break; }
+          }
+        if (stop) break;
+        perturb >>= 5;
+        i = (i * 5 + 1 + perturb) & mask;
+      }
+    }
+    if (found) continue;
+    insert_clean(table, mask, key);
+    ++fill;
+    if (fill * 5 >= mask * 3) {
+      std::size_t used = fill;
+      std::size_t minused = used > 50000 ? used * 2 : used * 4;
+      std::size_t newsize = 8;
+      while (newsize <= minused) newsize <<= 1;
+      std::vector<long> nt(newsize, -1);
+      for (long k : table)
+        if (k >= 0) insert_clean(nt, newsize - 1, k);
+      table.swap(nt);
+      mask = newsize - 1;
+    }
+  }
+  std::vector<int> out;
+  for (long k : table)
+    if (k >= 0) out.push_back(static_cast<int>(k));
+  return out;
+}
+
+std::string join_words(const std::vector<std::string>& v) {  // inflect's en.join
+  if (v.empty()) return "";
+  if (v.size() == 1) return v[0];
+  if (v.size() == 2) return v[0] + " and " + v[1];
+  std::string out;
+  for (std::size_t i = 0; i + 1 < v.size(); ++i) out += v[i] + ", ";
+  return out + "and " + v.back();
+}
+
+const char* connected_singular(const std::string& g) {  // robocrys.util.geometry_to_polyhedra
+  static const std::map<std::string, const char*> m = {
+      {"octahedral", "octahedra"}, {"tetrahedral", "tetrahedra"}, {"trigonal pyramidal", "trigonal pyramid"},
+      {"square pyramidal", "square pyramid"}, {"trigonal bipyramidal", "trigonal bipyramid"},
+      {"pentagonal pyramidal", "pentagonal pyramid"}, {"hexagonal pyramidal", "hexagonal pyramid"},
+      {"pentagonal bipyramidal", "pentagonal bipyramid"}, {"hexagonal bipyramidal", "hexagonal bipyramid"},
+      {"cuboctahedral", "cuboctahedra"}};
+  auto it = m.find(g);
+  return it == m.end() ? nullptr : it->second;
+}
+std::string polyhedra_plural(const std::string& p) {
+  if (p == "octahedra" || p == "tetrahedra" || p == "cuboctahedra") return p;
+  return p + "s";
+}
+
+struct Nnn {
+  int site;
+  int conn;  // 1 corner, 2 edge, 3 face
+  std::vector<double> angles;
+};
+
+const char* kConn[] = {"", "corner", "edge", "face"};
+
+struct SiteData {
+  int Z = 0, ox = 0;
+  bool has_ox = false;
+  std::string species;  // "O2-": robocrys's identity of an element
+  double X = 0;
+  int iupac = 0;
+  std::string geometry;
+  double likeness = 1;
+  std::vector<Bond> bonds;
+  std::vector<Nnn> nnn;
+};
+
+std::string species_string(int Z, int ox, bool has_ox) {
+  std::string s = element(Z).symbol;
+  if (!has_ox) return s;
+  if (ox == 0) return s + "0+";
+  return s + (std::abs(ox) == 1 ? "" : std::to_string(std::abs(ox))) + (ox > 0 ? "+" : "-");
+}
+
+std::string charged(const SiteData& d) {  // get_formatted_el(..., use_oxi_state=True, fmt="unicode")
+  std::string s = element(d.Z).symbol;
+  if (!d.has_ox || d.ox == 0) return s;
+  for (char c : std::to_string(std::abs(d.ox))) s += kSup[c - '0'];
+  return s + (d.ox > 0 ? "⁺" : "⁻");
+}
+
+double py_angle(const Vec3& a, const Vec3& b) {  // pymatgen.util.coord.get_angle, degrees
+  double d = dot(a, b) / std::sqrt(dot(a, a)) / std::sqrt(dot(b, b));
+  d = std::min(d, 1.0);
+  d = std::max(d, -1.0);
+  return std::acos(d) * 180.0 / M_PI;
+}
+
+std::string fmt(double x, int decimals) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, x);
+  return buf;
+}
+double rounded(double x, int decimals) { return std::stod(fmt(x, decimals)); }
+
+}  // namespace mp
+
+namespace mp {
+
+// The sites' sentences, as robocrys's get_component_description (one component).
+std::vector<std::string> site_sentences(const Structure& s, std::vector<SiteData>& sd, int decimals) {
+  const std::size_t n = sd.size();
+  // Sorted as pymatgen's get_sorted_structure (electronegativity, then species string): the
+  // order robocrys numbers sites in (our stand-in for the conventional standard cell's order).
+  std::vector<int> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    const auto& x = sd[static_cast<std::size_t>(a)];
+    const auto& y = sd[static_cast<std::size_t>(b)];
+    if (x.X != y.X) return x.X < y.X;
+    return x.species < y.species;
+  });
+  std::vector<int> rank(n);
+  for (std::size_t k = 0; k < n; ++k) rank[static_cast<std::size_t>(order[k])] = static_cast<int>(k);
+
+  // Next-nearest neighbours (site.py get_next_nearest_neighbors).
+  using Key = std::pair<int, std::array<int, 3>>;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::set<Key> nn_set;
+    for (const auto& b : sd[i].bonds) nn_set.insert({b.site, b.image});
+    std::set<Key> seen;
+    std::vector<Nnn> out;
+    for (const auto& b : sd[i].bonds) {
+      for (const auto& c : sd[static_cast<std::size_t>(b.site)].bonds) {
+        const std::array<int, 3> img{b.image[0] + c.image[0], b.image[1] + c.image[1], b.image[2] + c.image[2]};
+        if ((static_cast<std::size_t>(c.site) == i && img == std::array<int, 3>{0, 0, 0}) || seen.count({c.site, img})) continue;
+        seen.insert({c.site, img});
+        Nnn x;
+        x.site = c.site;
+        // Shared neighbours: the nnn's own neighbours, shifted by its image, that are ours too.
+        const Vec3 centre = s.lattice.to_cart(s.sites[i].frac);
+        Vec3 fn = s.sites[static_cast<std::size_t>(c.site)].frac;
+        for (int k = 0; k < 3; ++k) fn[static_cast<std::size_t>(k)] += img[static_cast<std::size_t>(k)];
+        const Vec3 other = s.lattice.to_cart(fn);
+        int shared = 0;
+        for (const auto& e : sd[static_cast<std::size_t>(c.site)].bonds) {
+          const std::array<int, 3> ei{img[0] + e.image[0], img[1] + e.image[1], img[2] + e.image[2]};
+          if (!nn_set.count({e.site, ei})) continue;
+          ++shared;
+          Vec3 fx = s.sites[static_cast<std::size_t>(e.site)].frac;
+          for (int k = 0; k < 3; ++k) fx[static_cast<std::size_t>(k)] += ei[static_cast<std::size_t>(k)];
+          const Vec3 xc = s.lattice.to_cart(fx);
+          x.angles.push_back(py_angle({centre[0] - xc[0], centre[1] - xc[1], centre[2] - xc[2]},
+                                      {other[0] - xc[0], other[1] - xc[1], other[2] - xc[2]}));
+        }
+        x.conn = shared <= 1 ? 1 : shared == 2 ? 2 : 3;
+        out.push_back(std::move(x));
+      }
+    }
+    sd[i].nnn = std::move(out);
+  }
+
+  // Structurally equivalent sites (site.py _calculate_equivalent_sites), in sorted order.
+  auto geom_match = [&](std::size_t a, std::size_t b) {
+    return sd[a].geometry == sd[b].geometry && std::fabs(sd[a].likeness - sd[b].likeness) < 0.001;
+  };
+  auto nn_sorted = [&](std::size_t a) {
+    std::vector<std::pair<std::string, double>> v;
+    for (const auto& b : sd[a].bonds) v.push_back({sd[static_cast<std::size_t>(b.site)].species, b.distance});
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  struct NnnKey { std::string el, geom; int conn; std::vector<double> angles; double like; };
+  auto nnn_sorted = [&](std::size_t a) {
+    std::vector<NnnKey> v;
+    for (const auto& x : sd[a].nnn) {
+      NnnKey k{sd[static_cast<std::size_t>(x.site)].species, sd[static_cast<std::size_t>(x.site)].geometry, x.conn, x.angles,
+               sd[static_cast<std::size_t>(x.site)].likeness};
+      std::sort(k.angles.begin(), k.angles.end());
+      v.push_back(std::move(k));
+    }
+    std::stable_sort(v.begin(), v.end(), [](const NnnKey& p, const NnnKey& q) {
+      if (p.el != q.el) return p.el < q.el;
+      if (p.geom != q.geom) return p.geom < q.geom;
+      if (p.conn != q.conn) return std::string(kConn[p.conn]) < kConn[q.conn];
+      return p.angles < q.angles;
+    });
+    return v;
+  };
+  std::vector<int> equiv(n, -1);  // in original indices: the representative (original index)
+  std::vector<int> reps;
+  std::vector<std::vector<std::pair<std::string, double>>> rep_nn;
+  std::vector<std::vector<NnnKey>> rep_nnn;
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = static_cast<std::size_t>(order[k]);
+    auto nn = nn_sorted(i);
+    auto nnn = nnn_sorted(i);
+    bool matched = false;
+    for (std::size_t r = 0; r < reps.size() && !matched; ++r) {
+      const std::size_t j = static_cast<std::size_t>(reps[r]);
+      if (sd[i].species != sd[j].species || !geom_match(i, j)) continue;
+      const auto& mn = rep_nn[r];
+      if (mn.size() != nn.size()) continue;
+      bool ok = true;
+      for (std::size_t q = 0; q < nn.size() && ok; ++q)
+        ok = std::fabs(nn[q].second - mn[q].second) < 0.01 && nn[q].first == mn[q].first;
+      if (!ok) continue;
+      const auto& mm = rep_nnn[r];
+      if (mm.size() != nnn.size()) continue;
+      for (std::size_t q = 0; q < nnn.size() && ok; ++q) {
+        ok = nnn[q].el == mm[q].el && nnn[q].conn == mm[q].conn && nnn[q].geom == mm[q].geom &&
+             std::fabs(nnn[q].like - mm[q].like) < 0.001;
+        for (std::size_t t = 0; ok && t < std::min(nnn[q].angles.size(), mm[q].angles.size()); ++t)
+          ok = std::fabs(nnn[q].angles[t] - mm[q].angles[t]) < 0.1;
+      }
+      if (!ok) continue;
+      equiv[i] = reps[r];
+      matched = true;
+    }
+    if (!matched) {
+      equiv[i] = static_cast<int>(i);
+      reps.push_back(static_cast<int>(i));
+      rep_nn.push_back(std::move(nn));
+      rep_nnn.push_back(std::move(nnn));
+    }
+  }
+  // robocrys's indices are positions in its (sorted) structure; we keep original indices and
+  // compare through rank[] wherever robocrys compares indices.
+  auto R = [&](int i) { return rank[static_cast<std::size_t>(i)]; };
+  auto from_rank = [&](int r) { return order[static_cast<std::size_t>(r)]; };
+
+  // Symmetry labels (spglib orbits numbered per element), for robocrys's tie-breaking.
+  Structure sorted_s;
+  sorted_s.lattice = s.lattice;
+  for (int i : order) sorted_s.sites.push_back(s.sites[static_cast<std::size_t>(i)]);
+  SymmetryOptions so;
+  so.fast = true;
+  const SymmetryInfo sym = analyze_symmetry(sorted_s, so);
+  std::vector<int> sym_label(n, 1);  // per original index
+  {
+    std::map<int, std::map<int, int>> next;  // Z -> orbit -> label
+    std::map<int, int> counter;
+    for (std::size_t k = 0; k < n; ++k) {
+      const int i = order[k];
+      const int Z = sd[static_cast<std::size_t>(i)].Z;
+      const int orb = sym.found ? sym.equivalent_atoms[k] : static_cast<int>(k);
+      auto& m = next[Z];
+      if (!m.count(orb)) m[orb] = ++counter[Z];
+      sym_label[static_cast<std::size_t>(i)] = m[orb];
+    }
+  }
+  std::map<int, std::set<int>> labels_of;  // representative -> labels of its class
+  for (std::size_t i = 0; i < n; ++i) labels_of[equiv[i]].insert(sym_label[i]);
+  auto label_string = [&](const std::vector<int>& reps_) {
+    std::vector<int> all;
+    for (int r : reps_) for (int l : labels_of[r]) all.push_back(l);
+    std::sort(all.begin(), all.end());
+    std::string out = "(";
+    for (std::size_t k = 0; k < all.size(); ++k) out += (k ? "," : "") + std::to_string(all[k]);
+    return out + ")";
+  };
+
+  // Polyhedral formulas (site.py _get_poly_formula).
+  std::map<int, std::string> poly_formula;  // representative -> formula ("" when none)
+  for (int r : reps) {
+    const auto& d = sd[static_cast<std::size_t>(r)];
+    bool any = false;
+    for (const auto& x : d.nnn) any = any || connected_singular(sd[static_cast<std::size_t>(x.site)].geometry);
+    std::string f;
+    if (connected_singular(d.geometry) && any) {
+      std::map<int, int> cnt;
+      for (const auto& b : d.bonds) ++cnt[sd[static_cast<std::size_t>(b.site)].Z];
+      std::vector<std::pair<int, int>> v(cnt.begin(), cnt.end());
+      std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+        const double xa = X_of(a.first), xb = X_of(b.first);
+        if (xa != xb) return xa < xb;
+        return std::string(element(a.first).symbol) < element(b.first).symbol;
+      });
+      for (const auto& [Z, c] : v) f += std::string(element(Z).symbol) + (c > 1 ? std::to_string(c) : "");
+    }
+    poly_formula[r] = f;
+  }
+
+  // Neighbour details (adapter.py get_nearest_neighbor_details, group=True).
+  struct NnGroup { std::string species; int Z; int count; std::vector<int> sites; std::string label; int iupac; };
+  auto nn_details = [&](int r) {
+    std::vector<int> nn_ranks;
+    std::map<int, int> count;
+    for (const auto& b : sd[static_cast<std::size_t>(r)].bonds) {
+      const int e = equiv[static_cast<std::size_t>(b.site)];
+      nn_ranks.push_back(R(e));
+      ++count[e];
+    }
+    std::vector<NnGroup> groups;
+    for (int er : py_set_order(nn_ranks)) {
+      const int e = from_rank(er);
+      const auto& d = sd[static_cast<std::size_t>(e)];
+      auto it = std::find_if(groups.begin(), groups.end(), [&](const NnGroup& g) { return g.species == d.species; });
+      if (it == groups.end()) { groups.push_back({d.species, d.Z, 0, {}, "", d.iupac}); it = groups.end() - 1; }
+      it->count += count[e];
+      it->sites.push_back(e);
+    }
+    for (auto& g : groups) g.label = label_string(g.sites);
+    std::stable_sort(groups.begin(), groups.end(), [&](const NnGroup& a, const NnGroup& b) {
+      if (a.iupac != b.iupac) return a.iupac < b.iupac;
+      if (a.count != b.count) return a.count < b.count;
+      if (a.label != b.label) return a.label < b.label;
+      std::vector<int> ra, rb;
+      for (int x : a.sites) ra.push_back(R(x));
+      for (int x : b.sites) rb.push_back(R(x));
+      return ra < rb;
+    });
+    return groups;
+  };
+  // Next-nearest-neighbour details (get_next_nearest_neighbor_details, group=True).
+  struct NnnGroup { std::string species; int Z; int conn; std::string geom; int count; std::vector<int> sites; std::string label; std::string poly; int iupac; };
+  auto nnn_details = [&](int r) {
+    std::map<int, std::vector<int>> by_conn;  // conn -> equivalent indices (with repeats)
+    for (const auto& x : sd[static_cast<std::size_t>(r)].nnn) by_conn[x.conn].push_back(equiv[static_cast<std::size_t>(x.site)]);
+    std::vector<NnnGroup> groups;
+    // nnn dict order: connectivities in order of first appearance
+    std::vector<int> conn_order;
+    for (const auto& x : sd[static_cast<std::size_t>(r)].nnn)
+      if (std::find(conn_order.begin(), conn_order.end(), x.conn) == conn_order.end()) conn_order.push_back(x.conn);
+    for (int conn : conn_order) {
+      const auto& list = by_conn[conn];
+      std::vector<int> ranks;
+      for (int e : list) ranks.push_back(R(e));
+      for (int er : py_set_order(ranks)) {
+        const int e = from_rank(er);
+        const std::string& pf = poly_formula[e];
+        if (pf.empty()) continue;
+        const auto& d = sd[static_cast<std::size_t>(e)];
+        auto it = std::find_if(groups.begin(), groups.end(), [&](const NnnGroup& g) {
+          return g.species == d.species && g.conn == conn && g.geom == d.geometry;
+        });
+        if (it == groups.end()) { groups.push_back({d.species, d.Z, conn, d.geometry, 0, {}, "", pf, d.iupac}); it = groups.end() - 1; }
+        it->count += static_cast<int>(std::count(list.begin(), list.end(), e));
+        it->sites.push_back(e);
+      }
+    }
+    for (auto& g : groups) g.label = label_string(g.sites);
+    std::stable_sort(groups.begin(), groups.end(), [&](const NnnGroup& a, const NnnGroup& b) {
+      if (a.conn != b.conn) return std::string(kConn[a.conn]) < kConn[b.conn];
+      if (a.geom != b.geom) return a.geom < b.geom;
+      if (a.count != b.count) return a.count < b.count;
+      if (a.iupac != b.iupac) return a.iupac < b.iupac;
+      if (a.poly != b.poly) return a.poly < b.poly;
+      if (a.label != b.label) return a.label < b.label;
+      std::vector<int> ra, rb;
+      for (int x : a.sites) ra.push_back(R(x));
+      for (int x : b.sites) rb.push_back(R(x));
+      return ra < rb;
+    });
+    return groups;
+  };
+
+  std::set<std::pair<int, int>> seen_bonds;
+  auto bond_sentences = [&](int from, const std::vector<NnGroup>& groups) {
+    std::vector<std::string> out;
+    for (const auto& g : groups) {
+      std::vector<int> to;
+      for (int t : g.sites) {
+        const std::pair<int, int> key{std::min(from, t), std::max(from, t)};
+        if (seen_bonds.count(key)) continue;
+        seen_bonds.insert(key);
+        to.push_back(t);
+      }
+      if (to.empty()) continue;
+      std::vector<double> dists;
+      for (int t : to)
+        for (const auto& b : sd[static_cast<std::size_t>(from)].bonds)
+          if (equiv[static_cast<std::size_t>(b.site)] == t) dists.push_back(b.distance);
+      const std::string pair = std::string(element(sd[static_cast<std::size_t>(from)].Z).symbol) + "-" + element(g.Z).symbol;
+      if (dists.size() == 1) { out.push_back("The " + pair + " bond length is " + fmt(dists[0], decimals) + " Å."); continue; }
+      std::vector<double> disc;
+      for (double x : dists) disc.push_back(rounded(x, decimals));
+      std::set<double> distinct(disc.begin(), disc.end());
+      if (distinct.size() == 1) {
+        out.push_back(std::string(disc.size() == 2 ? "Both " : "All ") + pair + " bond lengths are " + fmt(dists[0], decimals) + " Å.");
+      } else if (distinct.size() == 2) {
+        const double small = *distinct.begin(), big = *distinct.rbegin();
+        const int ns = static_cast<int>(std::count(disc.begin(), disc.end(), small));
+        const int nb = static_cast<int>(std::count(disc.begin(), disc.end(), big));
+        out.push_back("There " + std::string(ns == 1 ? "is " : "are ") + number_word(ns) + " shorter (" + fmt(small, decimals) +
+                      " Å) and " + number_word(nb) + " longer (" + fmt(big, decimals) + " Å) " + pair + " bond length" +
+                      (nb == 1 ? "." : "s."));
+      } else {
+        out.push_back("There are a spread of " + pair + " bond distances ranging from " + fmt(*distinct.begin(), decimals) + "-" +
+                      fmt(*distinct.rbegin(), decimals) + " Å.");
+      }
+    }
+    return out;
+  };
+
+  auto nn_description = [&](const std::vector<NnGroup>& groups) {
+    std::vector<std::string> parts;
+    int last = 0;
+    for (const auto& g : groups) {
+      const auto& d = sd[static_cast<std::size_t>(g.sites[0])];
+      parts.push_back(number_word(g.count) + (g.sites.size() == 1 && g.count != 1 ? " equivalent " : " ") + charged(d));
+      last = g.count;
+    }
+    return join_words(parts) + (last == 1 ? " atom" : " atoms");
+  };
+
+  auto site_description = [&](int r) {
+    const auto& d = sd[static_cast<std::size_t>(r)];
+    const auto groups = nn_details(r);
+    std::string desc;
+    if (!poly_formula[r].empty()) {
+      const auto next = nnn_details(r);
+      const std::string distorted = d.likeness < 0.6 ? "distorted " : "";
+      const std::string plural = polyhedra_plural(connected_singular(d.geometry));
+      const std::string from_poly = subscript_digits(std::string(element(d.Z).symbol) + poly_formula[r]);
+      desc = charged(d) + " is bonded to " + nn_description(groups) + " to form ";
+      std::set<std::pair<std::string, std::string>> kinds;
+      for (const auto& g : next) kinds.insert({g.species, g.poly});
+      if (!next.empty() && next[0].species == d.species && kinds.size() == 1) {
+        // list(set(connectivities)): the order is Python's string hashing, random per process;
+        // edge before corner is the Materials Project texts' more common order.
+        std::vector<std::string> conns;
+        for (int c : {2, 1, 3})
+          if (std::any_of(next.begin(), next.end(), [&](const NnnGroup& g) { return g.conn == c; })) conns.push_back(kConn[c]);
+        desc += (conns.size() != 1 ? "a mixture of " : "") + distorted + join_words(conns) + "-sharing " + from_poly + " " + plural;
+      } else {
+        desc += distorted + from_poly + " " + plural + " that share ";
+        std::vector<std::string> parts;
+        for (const auto& g : next) {
+          const std::string to_poly = subscript_digits(std::string(element(g.Z).symbol) + g.poly);
+          std::string shape = connected_singular(g.geom);
+          const std::string eq = g.sites.size() == 1 && g.count != 1 ? " equivalent " : " ";
+          std::string an;
+          std::string conn = kConn[g.conn];
+          if (g.count == 1) an = std::string(" ") + (g.conn == 2 ? "an " : "a ") + conn;
+          else { shape = polyhedra_plural(shape); conn += "s"; }
+          parts.push_back(an + conn + " with " + number_word(g.count) + eq + to_poly + " " + shape);
+        }
+        desc += join_words(parts);
+      }
+      // Octahedral tilts (get_octahedral_tilt_description).
+      std::set<double> discrete;
+      for (const auto& g : next) {
+        if (g.geom != "octahedral" || g.conn != 1) continue;
+        for (const auto& x : d.nnn)
+          if (x.conn == 1 && std::find(g.sites.begin(), g.sites.end(), equiv[static_cast<std::size_t>(x.site)]) != g.sites.end())
+            for (double a : x.angles) discrete.insert(rounded(a, 0));
+      }
+      std::vector<double> tilts;
+      for (double a : discrete) tilts.push_back(std::fabs(180 - a));
+      if (tilts.size() == 1) {
+        desc += tilts[0] == 0 ? ". The corner-sharing octahedra are not tilted"
+                              : ". The corner-sharing octahedral tilt angles are " + fmt(tilts[0], 0) + "°";
+      } else if (tilts.size() > 1) {
+        desc += ". The corner-sharing octahedral tilt angles range from " + fmt(*std::min_element(tilts.begin(), tilts.end()), 0) +
+                "-" + fmt(*std::max_element(tilts.begin(), tilts.end()), 0) + "°";
+      }
+    } else if (d.bonds.empty()) {
+      desc = charged(d) + " is not bonded to any other atom";
+    } else {
+      const std::string g = (d.likeness < 0.6 ? "distorted " : "") + d.geometry;
+      const bool an = g[0] == 'o' || g.rfind("L-", 0) == 0;
+      desc = charged(d) + " is bonded in " + (an ? "an " : "a ") + g + " geometry to " + nn_description(groups);
+    }
+    const auto bl = bond_sentences(r, groups);
+    std::string joined;
+    for (const auto& b : bl) joined += (joined.empty() ? "" : " ") + b;
+    return joined.empty() ? desc + "." : desc + ". " + joined;
+  };
+
+  // Site groups (get_component_site_groups) and their sentences (get_component_description).
+  std::vector<int> all_ranks;
+  for (std::size_t i = 0; i < n; ++i) all_ranks.push_back(R(equiv[i]));
+  struct SiteGroup { std::string species; int iupac; std::vector<int> sites; };
+  std::vector<SiteGroup> site_groups;
+  for (int er : py_set_order(all_ranks)) {
+    const int e = from_rank(er);
+    const auto& d = sd[static_cast<std::size_t>(e)];
+    auto it = std::find_if(site_groups.begin(), site_groups.end(), [&](const SiteGroup& g) { return g.species == d.species; });
+    if (it == site_groups.end()) { site_groups.push_back({d.species, d.iupac, {}}); it = site_groups.end() - 1; }
+    it->sites.push_back(e);
+  }
+  std::stable_sort(site_groups.begin(), site_groups.end(), [&](const SiteGroup& a, const SiteGroup& b) {
+    if (a.iupac != b.iupac) return a.iupac < b.iupac;
+    if (a.sites.size() != b.sites.size()) return a.sites.size() < b.sites.size();
+    std::vector<int> ra, rb;
+    for (int x : a.sites) ra.push_back(R(x));
+    for (int x : b.sites) rb.push_back(R(x));
+    return ra < rb;
+  });
+  std::vector<std::string> out;
+  for (const auto& g : site_groups) {
+    if (g.sites.size() == 1) { out.push_back(site_description(g.sites[0])); continue; }
+    const std::string el = charged(sd[static_cast<std::size_t>(g.sites[0])]);
+    out.push_back("There are " + number_word(static_cast<int>(g.sites.size())) + " inequivalent " + el + " sites.");
+    for (std::size_t k = 0; k < g.sites.size(); ++k)
+      out.push_back("In the " + ordinal_word(static_cast<int>(k + 1)) + " " + el + " site, " + site_description(g.sites[k]));
+  }
+  return out;
+}
+
+const std::map<std::string, std::string>& common_formulas() {
+  static const std::map<std::string, std::string> m = [] {
+    std::map<std::string, std::string> t;
+    for (const char* line : kCommonFormulas) {
+      const char* tab = std::strchr(line, '\t');
+      t.emplace(std::string(line, tab), std::string(tab + 1));
+    }
+    return t;
+  }();
+  return m;
+}
+
+}  // namespace mp
+
 }  // namespace
 
 std::vector<int> guess_oxidation_states(const Structure& s) {
@@ -250,7 +1023,17 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
   SymmetryOptions so;
   so.fast = true;
   SymmetryInfo sym = analyze_symmetry(s, so);
-  std::vector<int> ox = opt.oxidation_states ? guess_oxidation_states(s) : std::vector<int>(n, 0);
+  std::vector<int> ox;
+  bool has_ox = false;
+  if (opt.oxidation_states && mp) {
+    // emmet: BVAnalyzer, else the first of Composition.oxi_state_guesses(max_sites=-50).
+    ox = mp::bv_valences(s);
+    if (ox.empty()) ox = mp::oxi_guess(s);
+    has_ox = !ox.empty();
+    if (!has_ox) ox.assign(n, 0);
+  } else {
+    ox = opt.oxidation_states ? guess_oxidation_states(s) : std::vector<int>(n, 0);
+  }
 
   // Bonding: CrystalNN (crystal/local_env), as robocrys.
   std::vector<SiteInfo> info(n);
@@ -274,6 +1057,7 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
     const SiteGeometry g = site_geometry(site_fps[i]);
     si.geometry = g.name;
     si.distorted = g.likeness < 0.6;
+    si.likeness = g.likeness;
   }
   // A bond seen from one side is a bond from the other: add the reverse of every bond.
   for (std::size_t i = 0; i < n; ++i) {
@@ -341,6 +1125,11 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
   std::vector<std::string> sentences;
   // 1. Formula and space group.
   std::string formula = iupac_formula(s);
+  if (mp) {  // robocrys: its table of common formulas first
+    const auto& common = mp::common_formulas();
+    auto it = common.find(reduced_formula(s));
+    if (it != common.end()) formula = it->second;
+  }
   std::string sg = mp ? mp_spacegroup(sym.symbol) : sym.symbol;
   std::string mineral;
   if (opt.minerals) {
@@ -396,6 +1185,26 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
     }
   }
 
+  if (mp) {
+    std::vector<mp::SiteData> sd(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      auto& d = sd[i];
+      d.Z = info[i].Z;
+      d.ox = ox[i];
+      d.has_ox = has_ox;
+      d.species = mp::species_string(d.Z, d.ox, has_ox);
+      d.X = element(d.Z).electronegativity;
+      if (std::isnan(d.X)) d.X = std::numeric_limits<double>::infinity();
+      d.iupac = element(d.Z).iupac_order;
+      d.geometry = info[i].geometry;
+      d.likeness = info[i].likeness;
+      d.bonds = info[i].bonds;
+    }
+    for (auto& x : mp::site_sentences(s, sd, opt.decimals)) sentences.push_back(std::move(x));
+    for (std::size_t k = 0; k < sentences.size(); ++k) d.text += (k ? " " : "") + sentences[k];
+    d.ok = true;
+    return d;
+  }
   // Element order: ascending electronegativity, as in the formula.
   std::vector<int> elements;
   for (const auto& [Z, reps] : orbits_of) elements.push_back(Z);

@@ -205,4 +205,65 @@ double FactScores::rate(const std::string& k) const {
   return it == counts.end() || it->second.second == 0 ? 0.0 : it->second.first / it->second.second;
 }
 
+std::vector<std::string> split_sentences(const std::string& text) {
+  // A sentence ends at ". " before a capital letter ("In the first ..., Li is ..." stays one);
+  // decimals ("1.95") have no space after the point.
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (std::size_t p = text.find(". "); p != std::string::npos; p = text.find(". ", p + 1)) {
+    if (p + 2 < text.size() && std::isupper(static_cast<unsigned char>(text[p + 2]))) {
+      out.push_back(text.substr(start, p + 1 - start));
+      start = p + 2;
+    }
+  }
+  if (start < text.size()) out.push_back(text.substr(start));
+  return out;
+}
+
+std::string sentence_kind(const std::string& s) {
+  auto has = [&](const char* w) { return s.find(w) != std::string::npos; };
+  if (has("crystallizes in")) return "formula and space group";
+  if (s.rfind("The structure ", 0) == 0) return "components";
+  if (s.rfind("There are ", 0) == 0 && has(" inequivalent ")) return "inequivalent sites";
+  if (has("tilt angles") || has("not tilted")) return "tilts";
+  if (has(" bond length") || has(" bond distances")) return "bond lengths";
+  if (has(" to form ")) return "polyhedral site";
+  if (has(" geometry to ")) return "site geometry";
+  return "other";
+}
+
+std::pair<std::string, std::string> TextScores::add(const std::string& ours, const std::string& ref) {
+  ++texts;
+  if (ours == ref) {
+    ++identical;
+  }
+  const auto o = split_sentences(ours), r = split_sentences(ref);
+  std::map<std::string, int> pool;
+  for (const auto& x : o) ++pool[x];
+  for (const auto& x : r) {
+    auto& k = sentences[sentence_kind(x)];
+    ++k.second;
+    auto it = pool.find(x);
+    if (it != pool.end() && it->second > 0) {
+      --it->second;
+      ++k.first;
+    }
+  }
+  if (ours == ref) return {};
+  for (std::size_t i = 0; i < std::max(o.size(), r.size()); ++i) {
+    const std::string a = i < r.size() ? r[i] : "", b = i < o.size() ? o[i] : "";
+    if (a != b) return {a, b};
+  }
+  return {ref, ours};
+}
+
+double TextScores::verbatim_rate() const {
+  double hit = 0, total = 0;
+  for (const auto& [k, v] : sentences) {
+    hit += static_cast<double>(v.first);
+    total += static_cast<double>(v.second);
+  }
+  return total > 0 ? hit / total : 0.0;
+}
+
 }  // namespace cast::text

@@ -28,4 +28,20 @@ struct FactScores {
   double rate(const std::string& k) const;
 };
 
+// Word-for-word comparison with the reference texts: the share of texts identical to them and
+// the share of reference sentences found verbatim in ours (each of our sentences matched once),
+// per sentence kind (sentence_kind).
+std::vector<std::string> split_sentences(const std::string& text);
+std::string sentence_kind(const std::string& sentence);
+
+struct TextScores {
+  std::size_t texts = 0, identical = 0;
+  std::map<std::string, std::pair<std::size_t, std::size_t>> sentences;  // kind -> (verbatim, reference total)
+  // Adds one pair; returns the first reference sentence that differs from ours at the same
+  // position with ours there ("" when the texts are identical).
+  std::pair<std::string, std::string> add(const std::string& ours, const std::string& ref);
+  double identical_rate() const { return texts ? static_cast<double>(identical) / static_cast<double>(texts) : 0.0; }
+  double verbatim_rate() const;
+};
+
 }  // namespace cast::text
