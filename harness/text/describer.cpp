@@ -38,6 +38,11 @@ std::string ordinal_word(int n) {
                             "ninth", "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth",
                             "sixteenth", "seventeenth", "eighteenth", "nineteenth", "twentieth"};
   if (n <= 20) return w[n];
+  if (n < 100) {  // inflect: "twenty-first", "thirtieth"
+    static const char* tens[] = {"", "", "twent", "thirt", "fort", "fift", "sixt", "sevent", "eight", "ninet"};
+    if (n % 10 == 0) return std::string(tens[n / 10]) + "ieth";
+    return std::string(tens[n / 10]) + "y-" + w[n % 10];
+  }
   const char* suffix = (n % 10 == 1 && n % 100 != 11) ? "st" : (n % 10 == 2 && n % 100 != 12) ? "nd"
                        : (n % 10 == 3 && n % 100 != 13) ? "rd" : "th";
   return std::to_string(n) + suffix;
@@ -232,8 +237,9 @@ double occurrence(int Z, int ox) {
 
 double X_of(int Z) { return element(Z).electronegativity; }
 
-// pymatgen's Composition.oxi_state_guesses(max_sites=-50)[0], per site (emmet's fallback).
-std::vector<int> oxi_guess(const Structure& s) {
+// pymatgen's Composition.oxi_state_guesses(max_sites=-50)[0], per site (emmet's fallback): the
+// element's average state, fractional for mixed valence.
+std::vector<double> oxi_guess(const Structure& s) {
   std::vector<int> Zs;  // composition order: first appearance
   std::map<int, int> count;
   for (const auto& site : s.sites) {
@@ -292,12 +298,9 @@ std::vector<int> oxi_guess(const Structure& s) {
     }
   }
   if (best_sums.empty()) return {};
-  std::map<int, int> ox;
-  for (std::size_t k = 0; k < Zs.size(); ++k) {
-    if (best_sums[k] % count[Zs[k]] != 0) return {};  // a mixed-valence average: no integer state per site
-    ox[Zs[k]] = best_sums[k] / count[Zs[k]];
-  }
-  std::vector<int> out;
+  std::map<int, double> ox;
+  for (std::size_t k = 0; k < Zs.size(); ++k) ox[Zs[k]] = static_cast<double>(best_sums[k]) / count[Zs[k]];
+  std::vector<double> out;
   for (const auto& site : s.sites) out.push_back(ox[site.Z]);
   return out;
 }
@@ -513,6 +516,7 @@ const char* kConn[] = {"", "corner", "edge", "face"};
 
 struct SiteData {
   int Z = 0, ox = 0;
+  double oxf = 0;  // the state as robocrys sees it (a guess's average can be fractional)
   bool has_ox = false;
   std::string species;  // "O2-": robocrys's identity of an element
   double X = 0;
@@ -523,16 +527,27 @@ struct SiteData {
   std::vector<Nnn> nnn;
 };
 
-std::string species_string(int Z, int ox, bool has_ox) {
+std::string species_string(int Z, double oxf, bool has_ox) {
   std::string s = element(Z).symbol;
   if (!has_ox) return s;
+  if (oxf != std::floor(oxf)) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.12g%s", std::fabs(oxf), oxf > 0 ? "+" : "-");
+    return s + buf;
+  }
+  const int ox = static_cast<int>(oxf);
   if (ox == 0) return s + "0+";
   return s + (std::abs(ox) == 1 ? "" : std::to_string(std::abs(ox))) + (ox > 0 ? "+" : "-");
 }
 
+std::string fmt(double x, int decimals);
 std::string charged(const SiteData& d) {  // get_formatted_el(..., use_oxi_state=True, fmt="unicode")
   std::string s = element(d.Z).symbol;
-  if (!d.has_ox || d.ox == 0) return s;
+  if (!d.has_ox || d.oxf == 0) return s;
+  if (d.oxf != std::floor(d.oxf)) {  // the served texts' form of a fractional state: "Sb+3.25+"
+    const char* sign = d.oxf > 0 ? "+" : "-";
+    return s + sign + fmt(std::fabs(d.oxf), 2) + sign;
+  }
   for (char c : std::to_string(std::abs(d.ox))) s += kSup[c - '0'];
   return s + (d.ox > 0 ? "⁺" : "⁻");
 }
@@ -556,7 +571,7 @@ double rounded(double x, int decimals) { return std::stod(fmt(x, decimals)); }
 namespace mp {
 
 // The sites' sentences, as robocrys's get_component_description (one component).
-std::vector<std::string> site_sentences(const Structure& s, std::vector<SiteData>& sd, int decimals) {
+std::vector<std::string> site_sentences(const Structure& s, std::vector<SiteData>& sd, int decimals, int centring) {
   const std::size_t n = sd.size();
   // Sorted as pymatgen's get_sorted_structure (electronegativity, then species string): the
   // order robocrys numbers sites in (our stand-in for the conventional standard cell's order).
@@ -568,8 +583,19 @@ std::vector<std::string> site_sentences(const Structure& s, std::vector<SiteData
     if (x.X != y.X) return x.X < y.X;
     return x.species < y.species;
   });
+  // robocrys numbers the sites of the conventional standard cell: spglib's refined cell lists the
+  // primitive cell's atoms once per centring translation, and get_sorted_structure then groups
+  // them by species, so the first copy of a site of a centred lattice is at m * (sites of lower
+  // species) + (its place among its species), m the lattice points per conventional cell.
   std::vector<int> rank(n);
-  for (std::size_t k = 0; k < n; ++k) rank[static_cast<std::size_t>(order[k])] = static_cast<int>(k);
+  {
+    int start = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      const auto& d = sd[static_cast<std::size_t>(order[k])];
+      if (k > 0 && d.species != sd[static_cast<std::size_t>(order[k - 1])].species) start = static_cast<int>(k);
+      rank[static_cast<std::size_t>(order[k])] = centring * start + (static_cast<int>(k) - start);
+    }
+  }
 
   // Next-nearest neighbours (site.py get_next_nearest_neighbors).
   using Key = std::pair<int, std::array<int, 3>>;
@@ -675,7 +701,9 @@ std::vector<std::string> site_sentences(const Structure& s, std::vector<SiteData
   // robocrys's indices are positions in its (sorted) structure; we keep original indices and
   // compare through rank[] wherever robocrys compares indices.
   auto R = [&](int i) { return rank[static_cast<std::size_t>(i)]; };
-  auto from_rank = [&](int r) { return order[static_cast<std::size_t>(r)]; };
+  std::map<int, int> of_rank;
+  for (std::size_t i = 0; i < n; ++i) of_rank[rank[i]] = static_cast<int>(i);
+  auto from_rank = [&](int r) { return of_rank.at(r); };
 
   // Symmetry labels (spglib orbits numbered per element), for robocrys's tie-breaking.
   Structure sorted_s;
@@ -1024,13 +1052,20 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
   so.fast = true;
   SymmetryInfo sym = analyze_symmetry(s, so);
   std::vector<int> ox;
+  std::vector<double> oxf;
   bool has_ox = false;
   if (opt.oxidation_states && mp) {
     // emmet: BVAnalyzer, else the first of Composition.oxi_state_guesses(max_sites=-50).
     ox = mp::bv_valences(s);
-    if (ox.empty()) ox = mp::oxi_guess(s);
+    if (!ox.empty()) {
+      oxf.assign(ox.begin(), ox.end());
+    } else {
+      oxf = mp::oxi_guess(s);
+      // CrystalNN's radius for a fractional state lies between its neighbours'; ours takes the floor.
+      for (double x : oxf) ox.push_back(static_cast<int>(std::floor(x)));
+    }
     has_ox = !ox.empty();
-    if (!has_ox) ox.assign(n, 0);
+    if (!has_ox) { ox.assign(n, 0); oxf.assign(n, 0.0); }
   } else {
     ox = opt.oxidation_states ? guess_oxidation_states(s) : std::vector<int>(n, 0);
   }
@@ -1191,8 +1226,9 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
       auto& d = sd[i];
       d.Z = info[i].Z;
       d.ox = ox[i];
+      d.oxf = has_ox ? oxf[i] : 0.0;
       d.has_ox = has_ox;
-      d.species = mp::species_string(d.Z, d.ox, has_ox);
+      d.species = mp::species_string(d.Z, d.oxf, has_ox);
       d.X = element(d.Z).electronegativity;
       if (std::isnan(d.X)) d.X = std::numeric_limits<double>::infinity();
       d.iupac = element(d.Z).iupac_order;
@@ -1200,7 +1236,9 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
       d.likeness = info[i].likeness;
       d.bonds = info[i].bonds;
     }
-    for (auto& x : mp::site_sentences(s, sd, opt.decimals)) sentences.push_back(std::move(x));
+    const char lattice = sym.symbol.empty() ? 'P' : sym.symbol[0];
+    const int centring = lattice == 'F' ? 4 : lattice == 'R' ? 3 : (lattice == 'A' || lattice == 'B' || lattice == 'C' || lattice == 'I') ? 2 : 1;
+    for (auto& x : mp::site_sentences(s, sd, opt.decimals, centring)) sentences.push_back(std::move(x));
     for (std::size_t k = 0; k < sentences.size(); ++k) d.text += (k ? " " : "") + sentences[k];
     d.ok = true;
     return d;
