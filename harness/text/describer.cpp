@@ -87,6 +87,12 @@ std::string format_length(double d, int decimals) {
   return buf;
 }
 
+std::string fmt_amount_mp(double x) {  // pymatgen's formula_double_format for non-integers
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", x);
+  return buf;
+}
+
 struct Bond {
   int site;
   std::array<int, 3> image;
@@ -975,6 +981,53 @@ std::vector<std::string> site_sentences(const Structure& s, std::vector<SiteData
   return out;
 }
 
+// pymatgen's reduce_formula (2022.11): elements by electronegativity, the last two as a
+// polyanion when their difference is under 1.65 and they reduce further; with iupac the rest
+// (and the polyanion's own two) in IUPAC order.
+std::pair<std::string, long> reduce_formula(const std::vector<std::pair<int, long>>& amt, bool iupac) {
+  auto X = [](int Z) { const double x = element(Z).electronegativity; return std::isnan(x) ? 1e9 : x; };
+  std::vector<std::pair<int, long>> syms;
+  for (const auto& a : amt)
+    if (a.second != 0) syms.push_back(a);
+  std::sort(syms.begin(), syms.end(), [&](const auto& a, const auto& b) {
+    if (X(a.first) != X(b.first)) return X(a.first) < X(b.first);
+    return std::string(element(a.first).symbol) < element(b.first).symbol;
+  });
+  long factor = 0;
+  for (const auto& a : amt) factor = std::gcd(factor, std::labs(a.second));
+  if (factor == 0) factor = 1;
+  std::string poly;
+  if (syms.size() >= 3 && X(syms[syms.size() - 1].first) - X(syms[syms.size() - 2].first) < 1.65) {
+    std::vector<std::pair<int, long>> two = {{syms[syms.size() - 2].first, syms[syms.size() - 2].second / factor},
+                                             {syms[syms.size() - 1].first, syms[syms.size() - 1].second / factor}};
+    const auto [pf, pfac] = reduce_formula(two, iupac);
+    if (pfac != 1) {
+      poly = "(" + pf + ")" + std::to_string(pfac);
+      syms.resize(syms.size() - 2);
+    }
+  }
+  if (iupac)
+    std::sort(syms.begin(), syms.end(), [](const auto& a, const auto& b) {
+      if (element(a.first).iupac_order != element(b.first).iupac_order) return element(a.first).iupac_order < element(b.first).iupac_order;
+      return std::string(element(a.first).symbol) < element(b.first).symbol;
+    });
+  std::string out;
+  for (const auto& a : syms) out += std::string(element(a.first).symbol) + (a.second / factor == 1 ? "" : std::to_string(a.second / factor));
+  return {out + poly, factor};
+}
+
+// get_reduced_formula_and_factor: reduce_formula and pymatgen's special formulas (LiO -> Li2O2).
+std::pair<std::string, double> reduced_formula_and_factor(const std::vector<std::pair<int, long>>& amt, bool iupac) {
+  static const std::map<std::string, std::string> special = {{"LiO", "Li2O2"}, {"NaO", "Na2O2"}, {"KO", "K2O2"}, {"HO", "H2O2"},
+                                                             {"CsO", "Cs2O2"}, {"RbO", "Rb2O2"}, {"O", "O2"}, {"N", "N2"},
+                                                             {"F", "F2"}, {"Cl", "Cl2"}, {"H", "H2"}};
+  auto [f, factor] = reduce_formula(amt, iupac);
+  double fac = static_cast<double>(factor);
+  auto it = special.find(f);
+  if (it != special.end()) { f = it->second; fac /= 2; }
+  return {f, fac};
+}
+
 const std::map<std::string, std::string>& common_formulas() {
   static const std::map<std::string, std::string> m = [] {
     std::map<std::string, std::string> t;
@@ -1160,10 +1213,45 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
   std::vector<std::string> sentences;
   // 1. Formula and space group.
   std::string formula = iupac_formula(s);
-  if (mp) {  // robocrys: its table of common formulas first
+  if (mp) {  // robocrys: its table of common formulas first, else the components' formulas
     const auto& common = mp::common_formulas();
     auto it = common.find(reduced_formula(s));
-    if (it != common.end()) formula = it->second;
+    if (it != common.end()) {
+      formula = it->second;
+    } else {
+      // get_formula_from_components: each component's IUPAC-ordered reduced formula (or common
+      // formula), equal formulas counted together, ordered by mean IUPAC rank, reduced by the gcd.
+      struct Part { std::string formula; double count = 0; double order = 0; };
+      std::vector<Part> parts;
+      for (const auto& c : bonded_components(info)) {
+        std::map<int, long> amt;
+        for (int i : c.sites) ++amt[s.sites[static_cast<std::size_t>(i)].Z];
+        std::vector<std::pair<int, long>> v(amt.begin(), amt.end());
+        auto [f, fac] = mp::reduced_formula_and_factor(v, true);
+        const std::string rf = mp::reduced_formula_and_factor(v, false).first;
+        auto ct = common.find(rf);
+        if (ct != common.end()) f = ct->second;
+        auto pt = std::find_if(parts.begin(), parts.end(), [&](const Part& p) { return p.formula == f; });
+        if (pt != parts.end()) { pt->count += fac; continue; }
+        double ord = 0;
+        for (const auto& [Z, n_] : amt) ord += element(Z).iupac_order;
+        parts.push_back({f, fac, ord / static_cast<double>(amt.size())});
+      }
+      // The order key is the mean IUPAC rank of the formula's elements (Composition(formula)).
+      std::stable_sort(parts.begin(), parts.end(), [](const Part& a, const Part& b) { return a.order < b.order; });
+      bool all_int = true;
+      for (const auto& p : parts) all_int = all_int && p.count == std::floor(p.count);
+      const double pre = all_int ? 1 : 2;
+      long g = 0;
+      for (const auto& p : parts) g = std::gcd(g, static_cast<long>(p.count * pre));
+      std::string f;
+      for (const auto& p : parts) {
+        const double norm = static_cast<double>(static_cast<long>(p.count * pre)) / static_cast<double>(g ? g : 1);
+        f += norm == 1 ? p.formula : "(" + p.formula + ")";
+        if (norm != 1) f += norm == std::floor(norm) ? std::to_string(static_cast<long>(norm)) : fmt_amount_mp(norm);
+      }
+      if (!parts.empty()) formula = f;
+    }
   }
   std::string sg = mp ? mp_spacegroup(sym.symbol) : sym.symbol;
   std::string mineral;
