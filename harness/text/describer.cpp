@@ -1044,6 +1044,9 @@ const std::map<std::string, std::string>& common_formulas() {
 
 }  // namespace
 
+std::vector<int> bond_valence_states(const Structure& s) { return mp::bv_valences(s); }
+std::vector<double> oxidation_state_guess(const Structure& s) { return mp::oxi_guess(s); }
+
 std::vector<int> guess_oxidation_states(const Structure& s) {
   std::map<int, int> count;
   for (const auto& site : s.sites) ++count[site.Z];

@@ -32,7 +32,16 @@ struct Description {
 // Never throws for a bad structure: returns ok = false with a reason.
 Description describe_structure(const Structure& s, const DescriberOptions& opt = {});
 
-// Charge-balanced oxidation states per site from common states (0 when none balances).
+// Charge-balanced oxidation states per site from common states (0 when none balances); the
+// ascii style's states.
 std::vector<int> guess_oxidation_states(const Structure& s);
+
+// The mp style's oxidation states, as the Materials Project's robocrys texts carry them (emmet):
+// pymatgen's BVAnalyzer().get_valences (bond-valence sums, ICSD priors, charge balance over
+// symmetry-distinct sites at symprec 0.1); empty when it finds none.
+std::vector<int> bond_valence_states(const Structure& s);
+// Otherwise the first of pymatgen's Composition.oxi_state_guesses(max_sites=-50), per site: the
+// element's average state (fractional for mixed valence); empty when none balances.
+std::vector<double> oxidation_state_guess(const Structure& s);
 
 }  // namespace cast::text
