@@ -257,6 +257,15 @@ TEST_CASE("the cost prior: the store's same profile, then the defaults, then the
   CHECK(gpu.rate("train:bert")->seconds_per_unit == Approx(0.1));    // another profile, this device
   CHECK(!gpu.rate("train:cogn"));                                    // only measured on the CPU
   CHECK(gpu.rate("lm-corpus")->seconds_per_unit == Approx(0.1));     // data steps run on the CPU anyway
+  // Per model and task, falling back to the model over the tasks measured.
+  const exec::CostPrior fine({{"train:cast:log_kvrh", "cpu", "demo", 10, 40}, {"train:cast:band_gap", "cpu", "demo", 10, 10}},
+                             {}, "cpu", "demo");
+  CHECK(fine.rate("train:cast:log_kvrh")->seconds_per_unit == Approx(4));
+  CHECK(fine.rate("train:cast:total_energy")->seconds_per_unit == Approx(2.5));
+  CHECK(!fine.rate("train:cast:total_energy", false));
+  CHECK(!fine.rate("train:cogn:log_kvrh"));
+  CHECK(exec::coarse_class("train:cast:log_kvrh") == "train:cast");
+  CHECK(exec::coarse_class("pretrain:mnp") == "pretrain:mnp");
   // A malformed cost table is named.
   const std::string bad = "/tmp/cast-test-" + std::to_string(::getpid()) + "-costs.json";
   cast::write_file_atomic(bad, R"({"rates": [{"class": "train:cogn"}]})");

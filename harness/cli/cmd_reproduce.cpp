@@ -200,7 +200,7 @@ class Planner {
     s.name = "lm-pretrain";
     s.kind = "lm";
     s.args = {"lm", "pretrain", "--profile", a_.profile, "--out", encoder_, "--epochs", std::to_string(lm.value("epochs", 2)),
-              "-q", "--corpus", corpus};
+              "-q", "--corpus", corpus, "--device", a_.device};
     s.deps = {"lm-corpus"};
     s.cost = entries_of(lm) * lm.value("epochs", 2);  // texts x epochs
     lm_step_ = s.name;
@@ -213,7 +213,8 @@ class Planner {
     s.kind = "pretrain";
     weights_[kind] = runs_dir_ + "/pretrain-" + kind;
     s.args = {"pretrain", "--kind", kind, "--profile", a_.profile, "--task", spec.value("task", "formation_energy"),
-              "--out", weights_[kind], "--epochs", std::to_string(spec.value("epochs", 2)), "--text-encoder", encoder_, "-q"};
+              "--out", weights_[kind], "--epochs", std::to_string(spec.value("epochs", 2)), "--text-encoder", encoder_, "-q",
+              "--device", a_.device};
     if (spec.value("limit", 0) > 0) { s.args.push_back("--limit"); s.args.push_back(std::to_string(spec.value("limit", 0))); }
     if (!lm_step_.empty()) s.deps.push_back(lm_step_);
     s.cost = entries_of(spec) * spec.value("epochs", 2);  // entries x epochs
@@ -299,7 +300,8 @@ class Planner {
     Step s;
     s.name = "figure-data-" + fig;
     s.kind = "figure";
-    s.args = {"figure-data", fig, "--db", a_.db, "--profile", a_.profile, "--seed", std::to_string(r.value("seed", 0))};
+    s.args = {"figure-data", fig, "--db", a_.db, "--profile", a_.profile, "--seed", std::to_string(r.value("seed", 0)),
+              "--device", a_.device};
     add_journal(s);
     if (fig == "fig2") { s.args.push_back("--id"); s.args.push_back(r.value("id", "mp-1963")); }
     if (fig == "fig3") { s.args.push_back("--bins"); s.args.push_back(std::to_string(r.value("bins", 40))); }
@@ -441,7 +443,7 @@ std::string fmt_duration(double s) {
 // where the rate comes from), its command line; then the total (GPU-hours on CUDA) and the wall
 // time on this executor's schedule.
 void print_dry_run(std::vector<Step>& steps, const ReproduceArgs& a, int jobs, const exec::CostPrior& prior) {
-  double total = 0;
+  double total = 0, on_gpu = 0;
   std::vector<double> secs(steps.size(), 0.0);
   std::set<std::string> unknown;
   std::size_t todo = 0;
@@ -464,13 +466,16 @@ void print_dry_run(std::vector<Step>& steps, const ReproduceArgs& a, int jobs, c
                     fmt_duration(secs[i]).c_str(), r->source.c_str());
       cost = b;
       if (!done) total += secs[i];
+      if (!done && exec::cost_device(cls, a.device) != "cpu") on_gpu += secs[i];
     }
     todo += !done;
     std::printf("%-5s %-40s %s\n      %s\n", done ? "done" : "todo", s.name.c_str(), cost.c_str(), cmdline.c_str());
   }
   const double wall = exec::simulate_schedule(steps, secs, jobs);
   std::printf("\n%zu of %zu steps to run: %s of step time", todo, steps.size(), fmt_duration(total).c_str());
-  if (a.device != "cpu") std::printf(" (%.1f GPU-hours, one GPU a step)", total / 3600);
+  if (a.device != "cpu")
+    std::printf(" (%.1f GPU-hours in the steps on %s, one GPU a step; %s of data steps on the CPU)", on_gpu / 3600,
+                a.device.c_str(), fmt_duration(total - on_gpu).c_str());
   std::printf("; about %s wall with %d at a time here\n", fmt_duration(wall).c_str(), jobs);
   if (!unknown.empty()) {
     std::string u;

@@ -2,6 +2,9 @@
 // rendered from the database alone.
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "cli/commands.hpp"
 #include "common/error.hpp"
@@ -141,6 +144,42 @@ void register_results(CLI::App& app, Action& action) {
   auto files = std::make_shared<std::vector<std::string>>();
   auto into = std::make_shared<std::string>();
   auto journal = std::make_shared<std::string>("wal");
+  // The executor's record of every finished step, per class, device and profile; with --costs
+  // in experiments/costs.json's format (the prior of the ETA and of --dry-run on another store).
+  auto costs = std::make_shared<bool>(false);
+  auto* times = res->add_subcommand("step-times", "Seconds per unit of each class of step, from the steps run here");
+  db_option(times);
+  times->add_flag("--costs", *costs, "Print them as a cost table (the format of experiments/costs.json, --costs)");
+  times->callback([a, costs, &action] {
+    action = [a, costs] {
+      ResultsStore s = open_existing(a->db);
+      std::map<std::tuple<std::string, std::string, std::string>, std::tuple<double, double, int>> agg;
+      for (const auto& t : s.step_times()) {
+        auto& [u, sec, n] = agg[{t.cls, t.device, t.profile}];
+        u += t.units;
+        sec += t.seconds;
+        ++n;
+      }
+      if (*costs) {
+        nlohmann::json j;
+        j["about"] = "Seconds per unit of work of each class of step, from the step times in " + a->db +
+                     " (cast results step-times --costs).";
+        j["rates"] = nlohmann::json::array();
+        for (const auto& [k, v] : agg)
+          j["rates"].push_back({{"class", std::get<0>(k)}, {"device", std::get<1>(k)}, {"profile", std::get<2>(k)},
+                                {"units", std::get<0>(v)}, {"seconds", std::get<1>(v)}, {"steps", std::get<2>(v)}});
+        std::printf("%s\n", j.dump(1).c_str());
+        return 0;
+      }
+      if (agg.empty()) std::printf("no step times in %s (the local executor records them)\n", a->db.c_str());
+      else std::printf("%-36s %-6s %-8s %6s %12s %10s %12s\n", "class", "device", "profile", "steps", "units", "seconds", "s/unit");
+      for (const auto& [k, v] : agg)
+        std::printf("%-36s %-6s %-8s %6d %12.0f %10.1f %12.4g\n", std::get<0>(k).c_str(), std::get<1>(k).c_str(),
+                    std::get<2>(k).c_str(), std::get<2>(v), std::get<0>(v), std::get<1>(v), std::get<1>(v) / std::get<0>(v));
+      return 0;
+    };
+  });
+
   auto* merge = res->add_subcommand("merge", "Import per-step stores (cluster jobs) into one store, idempotent by run identity");
   merge->add_option("--into", *into, "The store to merge into (created when absent)")->required();
   merge->add_option("files", *files, "Per-step store files")->required();

@@ -20,8 +20,11 @@ std::optional<Rate> CostPrior::from(const std::vector<StepTime>& rows, const std
   double secs = 0, units = 0;
   int n = 0;
   std::string profile;
-  for (auto it = rows.rbegin(); it != rows.rend() && n < 8; ++it) {
-    if (it->cls != cls || it->device != dev || !(it->units > 0) || !(it->seconds >= 0)) continue;
+  const bool any_task = cls.find(':') != cls.rfind(':') ? false : cls.rfind("train:", 0) == 0;
+  for (auto it = rows.rbegin(); it != rows.rend() && n < (any_task ? 32 : 8); ++it) {
+    // "train:cast" also takes the rows of "train:cast:<task>" (the model over every task).
+    const bool match = it->cls == cls || (any_task && it->cls.rfind(cls + ":", 0) == 0);
+    if (!match || it->device != dev || !(it->units > 0) || !(it->seconds >= 0)) continue;
     if (same_profile != (it->profile == profile_)) continue;
     if (!profile.empty() && it->profile != profile) continue;  // one other profile, not a mix
     profile = it->profile;
@@ -33,11 +36,15 @@ std::optional<Rate> CostPrior::from(const std::vector<StepTime>& rows, const std
   return Rate{secs / units, what + " (" + profile + ", " + dev + ", " + std::to_string(n) + (n == 1 ? " step)" : " steps)")};
 }
 
-std::optional<Rate> CostPrior::rate(const std::string& cls) const {
+std::optional<Rate> CostPrior::rate(const std::string& cls, bool coarse) const {
   if (auto r = from(history_, cls, true, "store")) return r;
   if (auto r = from(defaults_, cls, true, "costs.json")) return r;
   if (auto r = from(history_, cls, false, "store")) return r;
-  return from(defaults_, cls, false, "costs.json");
+  if (auto r = from(defaults_, cls, false, "costs.json")) return r;
+  // A model on a task not measured: the model over the tasks that were.
+  const auto a = cls.find(':'), b = cls.find(':', a == std::string::npos ? a : a + 1);
+  if (coarse && a != std::string::npos && b != std::string::npos) return rate(cls.substr(0, b), false);
+  return std::nullopt;
 }
 
 std::vector<StepTime> load_cost_defaults(const std::string& path) {

@@ -32,7 +32,9 @@ class CostPrior {
   // history: from the store (newest last); defaults: experiments/costs.json's rows.
   CostPrior(std::vector<StepTime> history, std::vector<StepTime> defaults, std::string device, std::string profile);
   // Seconds per unit of cls on this device, or nothing when neither source knows the class.
-  std::optional<Rate> rate(const std::string& cls) const;
+  // A class with a task ("train:cast:log_kvrh") falls back to its model's rate over every task
+  // ("train:cast") unless coarse is false.
+  std::optional<Rate> rate(const std::string& cls, bool coarse = true) const;
   bool empty() const { return history_.empty() && defaults_.empty(); }
 
  private:

@@ -13,7 +13,12 @@ std::string eta_class(const Step& s) {
       if (s.args[i] == opt) return s.args[i + 1];
     return "";
   };
-  if (s.kind == "train") { const auto m = value("--model"); if (!m.empty()) return "train:" + m; }
+  if (s.kind == "train") {
+    // Per model and task: a task's structures and texts set its seconds per entry (the demo's
+    // band-gap entries train at a third of the log_kvrh ones' cost per entry).
+    const auto m = value("--model"), t = value("--task");
+    if (!m.empty()) return "train:" + m + (t.empty() ? "" : ":" + t);
+  }
   if (s.kind == "pretrain") { const auto k = value("--kind"); if (!k.empty()) return "pretrain:" + k; }
   if (!s.args.empty()) {
     if (s.args[0] == "data" && has("--corpus-out")) return "lm-corpus";
@@ -22,6 +27,13 @@ std::string eta_class(const Step& s) {
     if (s.args[0] == "figure-data" && s.args.size() > 1) return "figure:" + s.args[1];
   }
   return s.kind;
+}
+
+std::string coarse_class(const std::string& cls) {
+  const auto a = cls.find(':');
+  if (a == std::string::npos) return cls;
+  const auto b = cls.find(':', a + 1);
+  return b == std::string::npos ? cls : cls.substr(0, b);
 }
 
 namespace {
@@ -111,10 +123,22 @@ double estimate_remaining(const std::vector<Step>& steps, int jobs, double now, 
     }
   const double factor = predicted > 0 ? std::clamp(measured / predicted, 0.25, 4.0) : 1.0;
   bool unknown = false;
+  // The model's rate over every task finished here (train:cast from train:cast:band_gap, ...).
+  std::map<std::string, std::pair<double, double>> by_coarse;
+  for (const auto& [cls, sc] : by_class) {
+    auto& c = by_coarse[coarse_class(cls)];
+    c.first += sc.first;
+    c.second += sc.second;
+  }
   auto rate = [&](const Step& s) {
     const std::string cls = eta_class(s);
     auto c = by_class.find(cls);
     if (c != by_class.end()) return c->second.first / c->second.second;
+    // Before the prior's coarse rate, the prior's rate of this very class (model and task).
+    if (prior)
+      if (auto r = prior->rate(cls, false)) return r->seconds_per_unit * factor;
+    auto cc = by_coarse.find(coarse_class(cls));
+    if (cc != by_coarse.end()) return cc->second.first / cc->second.second;
     if (prior)
       if (auto r = prior->rate(cls)) return r->seconds_per_unit * factor;
     auto k = by_kind.find(s.kind);

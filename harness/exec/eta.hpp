@@ -21,6 +21,9 @@ std::string eta_class(const Step& s);
 // step (index-aligned with steps; used for pending and running steps, the running ones' already
 // spent time subtracted by the caller). Steps that are finished (ok, skipped, failed, blocked)
 // take no time; a step depending on a failed or blocked one never runs.
+// The class without its task ("train:cast:log_kvrh" -> "train:cast"); other classes as they are.
+std::string coarse_class(const std::string& cls);
+
 double simulate_schedule(const std::vector<Step>& steps, const std::vector<double>& seconds, int jobs);
 
 // The remaining seconds at time `now` (the clock of Step::started), or -1 while neither a finished
