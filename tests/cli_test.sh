@@ -86,6 +86,22 @@ check "lm pretrain --init config" grep -q '"max_position_embeddings": *256' "$lm
 err=$("$cast" lm pretrain --init "$lmdir/none" --corpus "$lmdir/corpus.jsonl" --out "$lmdir/c" 2>&1); rc=$?
 check "lm pretrain --init names a missing checkpoint" grep -q "$lmdir/none: no config.json" <<<"$err"
 check "lm pretrain --init missing exit 1" test $rc -ne 0
+# --device: every command that trains or runs a model takes it; a bad name and a GPU this LibTorch
+# cannot see are refused before any work, naming the way out.
+if "$cast" doctor 2>/dev/null | grep -q "CUDA devices *0"; then
+  for sub in "lm pretrain --corpus $lmdir/corpus.jsonl --out $lmdir/d" "pretrain --kind mnp --out $lmdir/e" \
+             "train --model cogn --task log_kvrh --out $lmdir/f" "predict --checkpoint $lmdir/f x.cif" \
+             "explain --checkpoint $lmdir/f x.cif" "figure-data fig3 --db $lmdir/x.db"; do
+    err=$("$cast" $sub --device cuda 2>&1 >/dev/null); rc=$?
+    check "${sub%% -*} --device cuda without CUDA: refused" grep -q "this LibTorch sees no CUDA device.*use --device cpu" <<<"$err"
+    check "${sub%% -*} --device cuda exit 1" test $rc -eq 1
+  done
+  err=$("$cast" lm pretrain --corpus "$lmdir/corpus.jsonl" --out "$lmdir/d" --device tpu 2>&1 >/dev/null)
+  check "--device tpu: not a device" grep -q "'tpu': not a device (cpu, cuda, cuda:N)" <<<"$err"
+  check "nothing written for a refused device" test ! -e "$lmdir/d" -a ! -e "$lmdir/e" -a ! -e "$lmdir/f"
+fi
+"$cast" lm pretrain --corpus "$lmdir/corpus.jsonl" --out "$lmdir/g" --epochs 1 --vocab-size 200 --device cpu -q > /dev/null 2>&1
+check "lm pretrain --device cpu" test -f "$lmdir/g/model.safetensors"
 rm -rf "$lmdir"
 echo "$fails failures"
 exit $((fails > 0))

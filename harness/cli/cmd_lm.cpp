@@ -14,6 +14,7 @@
 #include "data/split.hpp"
 #include "text/vocab_trainer.hpp"
 #include "text/wordpiece.hpp"
+#include "train/device.hpp"
 #include "train/mlm.hpp"
 #include "train/stop_signal.hpp"
 #include "train/text_regression.hpp"
@@ -96,6 +97,7 @@ struct PretrainArgs {
   double lr = 0;
   std::uint64_t seed = 0;
   bool quiet = false;
+  std::string device = "cpu";
 };
 
 }  // namespace
@@ -159,10 +161,12 @@ void register_lm(CLI::App& app, Action& action) {
   pre->add_option("--limit", pa->limit, "Use only the first N texts");
   pre->add_option("--seed", pa->seed, "Seed of initialisation, masking and order")->capture_default_str();
   pre->add_flag("-q,--quiet", pa->quiet, "No progress bars");
+  pre->add_option("--device", pa->device, "cpu or cuda (bf16 autocast on CUDA)")->capture_default_str();
   add_dist_options(pre, *dargs);
   pre->callback([pa, dargs, &action] {
     action = [pa, dargs] {
-      std::string device = "cpu";
+      std::string device = pa->device;
+      resolve_device(device);  // a bad name or a missing GPU fails before any work
       DistRun dr = start_dist(*dargs, device, pa->quiet);
       if (dr.parent_status) return *dr.parent_status;
       install_stop_handlers();  // USR1/SIGTERM/Ctrl-C: stop after a step, exit 75, resumable
@@ -193,6 +197,7 @@ void register_lm(CLI::App& app, Action& action) {
       o.out_dir = pa->out;
       o.progress = !pa->quiet;
       o.comm = dr.comm;
+      o.device = device;
       o.model.max_position_embeddings = std::max<int64_t>(
           pa->init.empty() ? 128 : o.model.max_position_embeddings, static_cast<int64_t>(o.max_length));
       std::size_t skipped = 0;

@@ -21,6 +21,7 @@
 #include "report/similarity.hpp"
 #include "store/results_store.hpp"
 #include "text/wordpiece.hpp"
+#include "train/device.hpp"
 #include "train/trainer.hpp"
 
 namespace cast::cli {
@@ -85,7 +86,7 @@ std::vector<StructureAttention> attention_of(LoadedModel& m, const Dataset& d, c
   for (std::size_t start = 0; start < rows.size(); start += 32) {
     std::vector<std::size_t> br(rows.begin() + static_cast<long>(start),
                                 rows.begin() + static_cast<long>(std::min(rows.size(), start + 32)));
-    auto b = build_batch(d, br, true, m.mean, m.sd);
+    auto b = build_batch(d, br, true, m.mean, m.sd).to(m.device);
     auto att = cast_attention(*m.model, b);
     for (std::size_t k = 0; k < br.size(); ++k) {
       const auto& rec = d.records[br[k]];
@@ -152,7 +153,7 @@ int figure_data(const PredictArgs& a) {
     auto run = *find_fig_run(store, a, model, task);
     auto cfg = nlohmann::json::parse(run.config);
     const std::string run_dir = cfg.value("out_dir", "");
-    LoadedModel m = load_trained_model(run_dir);
+    LoadedModel m = load_trained_model(run_dir, a.device);
     PrepareOptions po = dataset_options(task, cfg.value("source", ""), cfg.value("limit", std::size_t{0}), true, m.max_tokens);
     po.vocab = m.vocab;
     Dataset d = prepare_dataset(po);
@@ -402,9 +403,10 @@ void register_predict(CLI::App& app, Action& action) {
   ex->add_option("file", a->files, "One structure file (or a dataset file with --id)")->required()->expected(1);
   ex->add_option("--id", a->id, "Entry of a dataset file to explain (default: the first)");
   ex->add_option("-o,--out", a->prefix, "Output prefix (default explain-<id>): PREFIX.csv, PREFIX.png, PREFIX.svg");
+  ex->add_option("--device", a->device, "cpu or cuda")->capture_default_str();
   ex->callback([a, &action] {
     action = [a] {
-      LoadedModel m = load_trained_model(a->checkpoint);
+      LoadedModel m = load_trained_model(a->checkpoint, a->device);
       auto entries = read_all(a->files, 0);
       if (!a->id.empty()) {
         auto it = std::find_if(entries.begin(), entries.end(), [&](const Entry& e) { return e.id == a->id; });
@@ -460,9 +462,11 @@ void register_predict(CLI::App& app, Action& action) {
   fd->add_option("--id", a->id, "Figure 2's structure (default mp-1963, else the first four-node test structure)");
   fd->add_option("--bins", a->bins, "Figure 3's histogram bins")->capture_default_str();
   fd->add_option("--max-tokens-shown", a->max_tokens_shown, "Figure 2's tokens shown")->capture_default_str();
+  fd->add_option("--device", a->device, "cpu or cuda")->capture_default_str();
   fd->callback([a, &action] {
     action = [a] {
       if (a->id.empty()) a->id = "mp-1963";
+      resolve_device(a->device);  // a bad name or a missing GPU fails before any work
       return figure_data(*a);
     };
   });

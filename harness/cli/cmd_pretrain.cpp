@@ -8,6 +8,7 @@
 #include "cli/dist_cli.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
+#include "train/device.hpp"
 #include "train/pretrain.hpp"
 #include "train/stop_signal.hpp"
 
@@ -24,6 +25,7 @@ struct PretrainCliArgs {
   std::uint64_t seed = 0;
   double dropout = -1;
   bool quiet = false;
+  std::string device = "cpu";
 };
 }  // namespace
 
@@ -43,10 +45,12 @@ void register_pretrain(CLI::App& app, Action& action) {
   cmd->add_option("--dropout", a->dropout, "MNP: dropout of the cross-attention fusion (default 0.1)")
       ->check(CLI::Range(0.0, 0.9));
   cmd->add_flag("-q,--quiet", a->quiet, "No progress bars");
+  cmd->add_option("--device", a->device, "cpu or cuda (bf16 autocast on CUDA)")->capture_default_str();
   add_dist_options(cmd, *dargs);
   cmd->callback([a, dargs, &action] {
     action = [a, dargs] {
-      std::string device = "cpu";
+      std::string device = a->device;
+      resolve_device(device);  // a bad name or a missing GPU fails before any work
       DistRun dr = start_dist(*dargs, device, a->quiet);
       if (dr.parent_status) return *dr.parent_status;
       install_stop_handlers();  // USR1/SIGTERM/Ctrl-C: stop after a step, exit 75 (run again)
@@ -63,6 +67,7 @@ void register_pretrain(CLI::App& app, Action& action) {
         fail("pretraining reads text and no text encoder was found: pass --text-encoder DIR or run 'cast lm pretrain'");
       c.out_dir = a->out.empty() ? "runs/pretrain-" + a->kind + "-" + a->profile : a->out;
       c.comm = dr.comm;
+      c.device = device;
       if (dr.lead) make_directories(c.out_dir);
       PrepareOptions po = dataset_options(a->task, a->source, a->limit, a->quiet, max_tokens);
       fit_tokens_to_encoder(po, c.model.text_encoder);

@@ -13,6 +13,7 @@
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "store/results_store.hpp"
+#include "train/device.hpp"
 #include "train/stop_signal.hpp"
 #include "train/trainer.hpp"
 
@@ -96,6 +97,7 @@ void register_train(CLI::App& app, Action& action) {
   add_dist_options(cmd, *dargs);
   cmd->callback([a, task, dargs, &action] {
     action = [a, task, dargs] {
+      resolve_device(a->device);  // a bad name or a missing GPU fails before any work
       // Several processes (--nproc, srun, torchrun variables): rank 0 records, the others train.
       DistRun dr = start_dist(*dargs, a->device, a->quiet);
       if (dr.parent_status) return *dr.parent_status;

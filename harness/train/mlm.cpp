@@ -11,8 +11,10 @@
 #include "common/file_io.hpp"
 #include "common/progress.hpp"
 #include "dist/comm.hpp"
+#include "models/autocast.hpp"
 #include "models/safetensors.hpp"
 #include "models/torch_pickle.hpp"
+#include "train/device.hpp"
 #include "train/schedule.hpp"
 #include "train/stop_signal.hpp"
 
@@ -56,6 +58,7 @@ namespace {
 
 struct MlmBatch {
   torch::Tensor ids, mask, labels;
+  MlmBatch to(const torch::Device& d) const { return {ids.to(d), mask.to(d), labels.to(d)}; }
 };
 
 MlmBatch make_batch(const std::vector<std::vector<std::int32_t>>& texts, const std::vector<std::size_t>& idx,
@@ -90,7 +93,7 @@ std::pair<torch::Tensor, std::pair<int64_t, int64_t>> mlm_loss(models::BertForMa
   auto h = hidden.index({sel});
   auto y = b.labels.index({sel});
   if (y.numel() == 0) return {torch::zeros({}, hidden.options()).requires_grad_(hidden.requires_grad()), {0, 0}};
-  auto logits = model->mlm_logits(h);
+  auto logits = model->mlm_logits(h).to(torch::kFloat);
   auto loss = torch::nn::functional::cross_entropy(logits, y);
   const int64_t correct = logits.argmax(-1).eq(y).sum().item<int64_t>();
   return {loss, {correct, y.numel()}};
@@ -108,7 +111,7 @@ std::pair<torch::Tensor, int64_t> mlm_loss_sum(models::BertForMaskedLM& model, c
   auto sel = b.labels.ne(-100);
   if (b.ids.size(0) == 0 || !sel.any().item<bool>()) return {torch::Tensor(), 0};
   auto hidden = model->bert->forward(b.ids, b.mask).last_hidden_state;
-  auto logits = model->mlm_logits(hidden.index({sel}));
+  auto logits = model->mlm_logits(hidden.index({sel})).to(torch::kFloat);
   auto y = b.labels.index({sel});
   auto loss = torch::nn::functional::cross_entropy(logits, y,
                                                    torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
@@ -153,6 +156,9 @@ std::vector<MlmEpoch> pretrain_mlm(const std::vector<std::vector<std::int32_t>>&
   torch::manual_seed(opt.seed);
   models::BertForMaskedLM model(cfg);
   models::init_bert_weights(*model, cfg.initializer_range);
+  const torch::Device dev = resolve_device(opt.device);
+  const bool autocast = opt.bf16 && dev.is_cuda();
+  model->to(dev);  // before the optimiser and any loading: the weights are copied onto it
   const std::string state_path = opt.out_dir + "/trainer_state.json";
   const bool resuming = !opt.out_dir.empty() && file_exists(state_path);
   if (!opt.init_dir.empty() && !resuming) load_init_weights(model, opt.init_dir);
@@ -220,7 +226,9 @@ std::vector<MlmEpoch> pretrain_mlm(const std::vector<std::vector<std::int32_t>>&
                   steps_per_epoch, opt.progress && lead);
     for (std::size_t b = 0; b < train.size(); b += opt.batch_size) {
       auto batch = make_batch(train, order, b, std::min(train.size(), b + opt.batch_size), opt.max_length,
-                              cfg.vocab_size, mask_id, opt.mask_prob, rng, special);
+                              cfg.vocab_size, mask_id, opt.mask_prob, rng, special)
+                       .to(dev);
+      models::AutocastGuard guard(autocast);
       const double f = sched.factor(step);
       for (auto& g : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(opt.lr * f);
       optimizer.zero_grad();
@@ -278,7 +286,9 @@ std::vector<MlmEpoch> pretrain_mlm(const std::vector<std::vector<std::int32_t>>&
     int64_t correct = 0, total = 0;
     for (std::size_t b = 0; b < val.size(); b += opt.batch_size) {
       auto batch = make_batch(val, vorder, b, std::min(val.size(), b + opt.batch_size), opt.max_length,
-                              cfg.vocab_size, mask_id, opt.mask_prob, vrng, special);
+                              cfg.vocab_size, mask_id, opt.mask_prob, vrng, special)
+                       .to(dev);
+      models::AutocastGuard guard(autocast);
       if (comm) {
         auto mine = rows_of(batch, *comm);
         auto [loss, right] = mlm_loss_sum(model, mine);
@@ -293,8 +303,9 @@ std::vector<MlmEpoch> pretrain_mlm(const std::vector<std::vector<std::int32_t>>&
       total += acc.second;
     }
     if (comm) {
-      auto sums = torch::tensor({vloss, static_cast<double>(correct), static_cast<double>(total)}, torch::kDouble);
+      auto sums = torch::tensor({vloss, static_cast<double>(correct), static_cast<double>(total)}, torch::kDouble).to(dev);
       comm->allreduce_sum(sums);
+      sums = sums.to(torch::kCPU);
       vloss = sums[0].item<double>();
       correct = static_cast<int64_t>(sums[1].item<double>());
       total = static_cast<int64_t>(sums[2].item<double>());

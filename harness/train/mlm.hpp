@@ -35,6 +35,8 @@ struct MlmOptions {
   // checkpoint's are initialised by tiling its learned ones (Longformer's recipe).
   std::string init_dir;
   bool progress = true;
+  std::string device = "cpu";      // cpu, cuda, cuda:N (train/device.hpp)
+  bool bf16 = true;                // bf16 autocast on CUDA
   int stop_after_epoch = 0;        // > 0: return after this epoch (as if interrupted)
   // Data parallel (dist/comm.hpp): each rank takes its rows of every batch (masked as one process
   // masks them); rank 0 writes the checkpoint. Null: one process.

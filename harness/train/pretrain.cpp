@@ -11,6 +11,8 @@
 #include "common/progress.hpp"
 #include "dist/comm.hpp"
 #include "graph/node_features.hpp"
+#include "models/autocast.hpp"
+#include "train/device.hpp"
 #include "train/schedule.hpp"
 #include "train/stop_signal.hpp"
 
@@ -47,7 +49,8 @@ namespace {
 
 void save_flat(torch::nn::Module& m, const std::string& path) {
   torch::serialize::OutputArchive a;
-  for (auto& kv : m.named_parameters()) a.write(kv.key(), kv.value());
+  // On the CPU: weights pretrained on a GPU load on a machine without one.
+  for (auto& kv : m.named_parameters()) a.write(kv.key(), kv.value().detach().to(torch::kCPU));
   a.save_to(path + ".tmp");
   std::rename((path + ".tmp").c_str(), path.c_str());
 }
@@ -101,7 +104,10 @@ PretrainResult pretrain_mnp(const Dataset& d, const TrainConfig& c, double mask_
   torch::manual_seed(c.seed);
   ModelConfig mc = c.model;
   mc.kind = "cast";
+  const torch::Device dev = resolve_device(c.device);
+  const bool autocast = c.bf16 && dev.is_cuda();
   auto model = make_regressor(mc);
+  model->to(dev);
   std::vector<torch::Tensor> params;
   dist::Comm* comm = join(c, d, "mnp", *model, params);
   const bool lead = !comm || comm->rank() == 0;
@@ -130,9 +136,14 @@ PretrainResult pretrain_mnp(const Dataset& d, const TrainConfig& c, double mask_
       bool stop = false;
       if (!comm) {
         auto b = build_batch(d, br, true, 0.0, 1.0);
-        auto labels = mask_nodes(b.graphs, mask_prob, rng);
-        auto loss = torch::nn::functional::cross_entropy(mnp_logits(*model, b), labels,
-                                                         torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
+        auto labels = mask_nodes(b.graphs, mask_prob, rng).to(dev);  // masks drawn on the CPU, as always
+        b = b.to(dev);
+        torch::Tensor loss;
+        {
+          models::AutocastGuard guard(autocast);
+          loss = torch::nn::functional::cross_entropy(mnp_logits(*model, b).to(torch::kFloat), labels,
+                                                      torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
+        }
         lv = loss.item<double>();
         if (std::isfinite(lv)) loss.backward();
         stop = stop_requested();
@@ -145,8 +156,11 @@ PretrainResult pretrain_mnp(const Dataset& d, const TrainConfig& c, double mask_
         auto labels = mask_shard(d, br, *comm, mask_prob, rng, b, masked_total);
         double local = 0;
         if (!rows.empty() && labels.ne(-100).any().item<bool>()) {
+          b = b.to(dev);
+          labels = labels.to(dev);
+          models::AutocastGuard guard(autocast);
           auto loss = torch::nn::functional::cross_entropy(
-                          mnp_logits(*model, b), labels,
+                          mnp_logits(*model, b).to(torch::kFloat), labels,
                           torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100).reduction(torch::kSum)) /
                       static_cast<double>(std::max<int64_t>(1, masked_total));
           local = loss.item<double>();
@@ -192,7 +206,12 @@ PretrainResult pretrain_mnp(const Dataset& d, const TrainConfig& c, double mask_
         labels = mask_shard(d, br, *comm, mask_prob, vrng, b, masked_total);
         if (rows.empty()) continue;
       }
-      auto pred = mnp_logits(*model, b).argmax(-1);
+      b = b.to(dev);
+      torch::Tensor pred;
+      {
+        models::AutocastGuard guard(autocast);
+        pred = mnp_logits(*model, b).argmax(-1).to(torch::kCPU);
+      }
       auto m = labels.ne(-100);
       correct += pred.masked_select(m).eq(labels.masked_select(m)).sum().item<int64_t>();
       total += m.sum().item<int64_t>();
@@ -204,7 +223,9 @@ PretrainResult pretrain_mnp(const Dataset& d, const TrainConfig& c, double mask_
       counts[0] = static_cast<double>(correct);
       counts[1] = static_cast<double>(total);
       for (const auto& [e, n] : freq) counts[e + 2] = static_cast<double>(n);
+      counts = counts.to(dev);  // where the process group's collectives run (NCCL: the GPU)
       comm->allreduce_sum(counts);
+      counts = counts.to(torch::kCPU);
       correct = static_cast<int64_t>(counts[0].item<double>());
       total = static_cast<int64_t>(counts[1].item<double>());
       freq.clear();
@@ -235,6 +256,9 @@ PretrainResult pretrain_contrastive(const Dataset& d, const TrainConfig& c, doub
   torch::manual_seed(c.seed);
   models::CoGNOptions co = c.model.cogn;
   ContrastivePair pair(c.model);
+  const torch::Device dev = resolve_device(c.device);
+  const bool autocast = c.bf16 && dev.is_cuda();
+  pair->to(dev);
   std::vector<torch::Tensor> params;
   for (auto& p : pair->parameters()) if (p.requires_grad()) params.push_back(p);
   std::vector<torch::Tensor> dparams;
@@ -267,7 +291,13 @@ PretrainResult pretrain_contrastive(const Dataset& d, const TrainConfig& c, doub
     return torch::cat(parts);
   };
   auto clip_loss = [&](const ModelBatch& b, std::size_t whole_n) {
-    auto [g, t] = pair->embed(b);
+    torch::Tensor g, t;
+    {
+      models::AutocastGuard guard(autocast);
+      auto [ge, te] = pair->embed(b);
+      g = ge.to(torch::kFloat);
+      t = te.to(torch::kFloat);
+    }
     g = torch::nn::functional::normalize(g, torch::nn::functional::NormalizeFuncOptions().dim(-1));
     t = torch::nn::functional::normalize(t, torch::nn::functional::NormalizeFuncOptions().dim(-1));
     if (whole_n > 0) {
@@ -275,7 +305,7 @@ PretrainResult pretrain_contrastive(const Dataset& d, const TrainConfig& c, doub
       t = whole(t, whole_n);
     }
     auto logits = torch::matmul(t, g.t()) / temperature;
-    auto target = torch::arange(logits.size(0), torch::kLong);
+    auto target = torch::arange(logits.size(0), torch::TensorOptions().dtype(torch::kLong).device(logits.device()));
     return 0.5 * (torch::nn::functional::cross_entropy(logits, target) +
                   torch::nn::functional::cross_entropy(logits.t(), target));
   };
@@ -293,7 +323,7 @@ PretrainResult pretrain_contrastive(const Dataset& d, const TrainConfig& c, doub
       if (br.size() < 2) continue;
       // A batch with fewer structures than ranks goes whole through every rank (nothing sharded).
       const bool sharded = comm && br.size() >= static_cast<std::size_t>(comm->world());
-      auto b = build_batch(d, sharded ? part_of(br, *comm) : br, true, 0.0, 1.0);
+      auto b = build_batch(d, sharded ? part_of(br, *comm) : br, true, 0.0, 1.0).to(dev);
       static_cast<torch::optim::AdamWOptions&>(opt.param_groups()[0].options()).lr(c.lr * sched.factor(step));
       opt.zero_grad();
       auto loss = clip_loss(b, sharded ? br.size() : 0);
@@ -325,7 +355,7 @@ PretrainResult pretrain_contrastive(const Dataset& d, const TrainConfig& c, doub
     for (const auto& br : make_batches(d, val, c)) {
       if (br.size() < 2) continue;
       const bool sharded = comm && br.size() >= static_cast<std::size_t>(comm->world());
-      vl += clip_loss(build_batch(d, sharded ? part_of(br, *comm) : br, true, 0.0, 1.0), sharded ? br.size() : 0)
+      vl += clip_loss(build_batch(d, sharded ? part_of(br, *comm) : br, true, 0.0, 1.0).to(dev), sharded ? br.size() : 0)
                 .item<double>();
       ++nb;
     }

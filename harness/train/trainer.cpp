@@ -20,6 +20,7 @@
 #include "models/autocast.hpp"
 #include "train/graph_batch.hpp"
 #include "train/schedule.hpp"
+#include "train/device.hpp"
 #include "train/stop_signal.hpp"
 
 namespace cast {
@@ -557,14 +558,7 @@ TrainResult train_model(const Dataset& d, const TrainConfig& c, const std::funct
 
 LoadedModel load_trained_model(const std::string& checkpoint, const std::string& device) {
   LoadedModel m;
-  try {
-    m.device = torch::Device(device);
-  } catch (const c10::Error&) {
-    fail("--device '", device, "': not a device (cpu, cuda, cuda:N)");
-  }
-  if (m.device.is_cuda() && !torch::cuda::is_available())
-    fail("--device ", device, ": this LibTorch sees no CUDA device (", TORCH_VERSION,
-         "; 'cast doctor' shows what it sees); use --device cpu");
+  m.device = resolve_device(device);
   std::string dir = checkpoint;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   if (file_exists(dir + "/best/model.pt")) {
