@@ -577,7 +577,8 @@ double rounded(double x, int decimals) { return std::stod(fmt(x, decimals)); }
 namespace mp {
 
 // The sites' sentences, as robocrys's get_component_description (one component).
-std::vector<std::string> site_sentences(const Structure& s, std::vector<SiteData>& sd, int decimals, int centring) {
+std::vector<std::string> site_sentences(const Structure& s, std::vector<SiteData>& sd, int decimals, int centring,
+                                         const std::vector<int>& equivalent_atoms) {
   const std::size_t n = sd.size();
   // Sorted as pymatgen's get_sorted_structure (electronegativity, then species string): the
   // order robocrys numbers sites in (our stand-in for the conventional standard cell's order).
@@ -712,12 +713,6 @@ std::vector<std::string> site_sentences(const Structure& s, std::vector<SiteData
   auto from_rank = [&](int r) { return of_rank.at(r); };
 
   // Symmetry labels (spglib orbits numbered per element), for robocrys's tie-breaking.
-  Structure sorted_s;
-  sorted_s.lattice = s.lattice;
-  for (int i : order) sorted_s.sites.push_back(s.sites[static_cast<std::size_t>(i)]);
-  SymmetryOptions so;
-  so.fast = true;
-  const SymmetryInfo sym = analyze_symmetry(sorted_s, so);
   std::vector<int> sym_label(n, 1);  // per original index
   {
     std::map<int, std::map<int, int>> next;  // Z -> orbit -> label
@@ -725,7 +720,7 @@ std::vector<std::string> site_sentences(const Structure& s, std::vector<SiteData
     for (std::size_t k = 0; k < n; ++k) {
       const int i = order[k];
       const int Z = sd[static_cast<std::size_t>(i)].Z;
-      const int orb = sym.found ? sym.equivalent_atoms[k] : static_cast<int>(k);
+      const int orb = equivalent_atoms.empty() ? static_cast<int>(k) : equivalent_atoms[static_cast<std::size_t>(i)];
       auto& m = next[Z];
       if (!m.count(orb)) m[orb] = ++counter[Z];
       sym_label[static_cast<std::size_t>(i)] = m[orb];
@@ -1329,7 +1324,7 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
     }
     const char lattice = sym.symbol.empty() ? 'P' : sym.symbol[0];
     const int centring = lattice == 'F' ? 4 : lattice == 'R' ? 3 : (lattice == 'A' || lattice == 'B' || lattice == 'C' || lattice == 'I') ? 2 : 1;
-    for (auto& x : mp::site_sentences(s, sd, opt.decimals, centring)) sentences.push_back(std::move(x));
+    for (auto& x : mp::site_sentences(s, sd, opt.decimals, centring, sym.found ? sym.equivalent_atoms : std::vector<int>{})) sentences.push_back(std::move(x));
     for (std::size_t k = 0; k < sentences.size(); ++k) d.text += (k ? " " : "") + sentences[k];
     d.ok = true;
     return d;
