@@ -492,9 +492,12 @@ std::string join_words(const std::vector<std::string>& v) {  // inflect's en.joi
   if (v.empty()) return "";
   if (v.size() == 1) return v[0];
   if (v.size() == 2) return v[0] + " and " + v[1];
+  bool comma = false;
+  for (const auto& w : v) comma = comma || w.find(',') != std::string::npos;
+  const std::string sep = comma ? "; " : ", ";
   std::string out;
-  for (std::size_t i = 0; i + 1 < v.size(); ++i) out += v[i] + ", ";
-  return out + "and " + v.back();
+  for (std::size_t i = 0; i + 1 < v.size(); ++i) out += (i ? sep : "") + v[i];
+  return out + (comma ? ";" : ",") + " and " + v.back();
 }
 
 const char* connected_singular(const std::string& g) {  // robocrys.util.geometry_to_polyhedra
@@ -577,8 +580,15 @@ double rounded(double x, int decimals) { return std::stod(fmt(x, decimals)); }
 namespace mp {
 
 // The sites' sentences, as robocrys's get_component_description (one component).
+struct ComponentIn {
+  std::vector<int> sites;
+  int dimensionality = 3;
+  std::array<int, 3> orientation{};
+  std::string formula;  // robocrys's component formula (ASCII digits)
+};
+
 std::vector<std::string> site_sentences(const Structure& s, std::vector<SiteData>& sd, int decimals, int centring,
-                                         const std::vector<int>& equivalent_atoms) {
+                                         const std::vector<int>& equivalent_atoms, const std::vector<ComponentIn>& components) {
   const std::size_t n = sd.size();
   // Sorted as pymatgen's get_sorted_structure (electronegativity, then species string): the
   // order robocrys numbers sites in (our stand-in for the conventional standard cell's order).
@@ -946,32 +956,123 @@ std::vector<std::string> site_sentences(const Structure& s, std::vector<SiteData
   };
 
   // Site groups (get_component_site_groups) and their sentences (get_component_description).
-  std::vector<int> all_ranks;
-  for (std::size_t i = 0; i < n; ++i) all_ranks.push_back(R(equiv[i]));
-  struct SiteGroup { std::string species; int iupac; std::vector<int> sites; };
-  std::vector<SiteGroup> site_groups;
-  for (int er : py_set_order(all_ranks)) {
-    const int e = from_rank(er);
-    const auto& d = sd[static_cast<std::size_t>(e)];
-    auto it = std::find_if(site_groups.begin(), site_groups.end(), [&](const SiteGroup& g) { return g.species == d.species; });
-    if (it == site_groups.end()) { site_groups.push_back({d.species, d.iupac, {}}); it = site_groups.end() - 1; }
-    it->sites.push_back(e);
+  auto component_description = [&](const std::vector<int>& site_ids, bool single, std::vector<std::string>& out) {
+    std::vector<int> ranks;
+    for (int i : site_ids) ranks.push_back(R(equiv[static_cast<std::size_t>(i)]));
+    struct SiteGroup { std::string species; int iupac; std::vector<int> sites; };
+    std::vector<SiteGroup> site_groups;
+    for (int er : py_set_order(ranks)) {
+      const int e = from_rank(er);
+      const auto& d = sd[static_cast<std::size_t>(e)];
+      auto it = std::find_if(site_groups.begin(), site_groups.end(), [&](const SiteGroup& g) { return g.species == d.species; });
+      if (it == site_groups.end()) { site_groups.push_back({d.species, d.iupac, {}}); it = site_groups.end() - 1; }
+      it->sites.push_back(e);
+    }
+    std::stable_sort(site_groups.begin(), site_groups.end(), [&](const SiteGroup& a, const SiteGroup& b) {
+      if (a.iupac != b.iupac) return a.iupac < b.iupac;
+      if (a.sites.size() != b.sites.size()) return a.sites.size() < b.sites.size();
+      std::vector<int> ra, rb;
+      for (int x : a.sites) ra.push_back(R(x));
+      for (int x : b.sites) rb.push_back(R(x));
+      return ra < rb;
+    });
+    bool first = true;
+    for (const auto& g : site_groups) {
+      if (g.sites.size() == 1) {
+        out.push_back(site_description(g.sites[0]));
+      } else {
+        const std::string el = charged(sd[static_cast<std::size_t>(g.sites[0])]);
+        out.push_back(std::string(first && !single ? "there" : "There") + " are " + number_word(static_cast<int>(g.sites.size())) +
+                      " inequivalent " + el + " sites.");
+        for (std::size_t k = 0; k < g.sites.size(); ++k)
+          out.push_back("In the " + ordinal_word(static_cast<int>(k + 1)) + " " + el + " site, " + site_description(g.sites[k]));
+      }
+      first = false;
+    }
+  };
+
+  // Components (condenser._condense_components, describer.get_component_makeup_summary and
+  // get_all_component_descriptions). Components are told apart as StructureMatcher would by
+  // the structural classes of their sites; robocrys counts them in the conventional cell
+  // (clusters: `centring` copies of each).
+  struct Inequiv { int dim; std::string formula; std::string orientation; int count; std::vector<int> site_ids; std::vector<int> key; };
+  std::vector<Inequiv> inequiv;
+  for (const auto& c : components) {
+    std::vector<int> key;
+    for (int i : c.sites) key.push_back(equiv[static_cast<std::size_t>(i)]);
+    std::sort(key.begin(), key.end());
+    auto it = std::find_if(inequiv.begin(), inequiv.end(), [&](const Inequiv& q) { return q.dim == c.dimensionality && q.key == key; });
+    const int copies = c.dimensionality == 0 ? centring : 1;
+    if (it != inequiv.end()) { it->count += copies; continue; }
+    const std::string o = "(" + std::to_string(c.orientation[0]) + ", " + std::to_string(c.orientation[1]) + ", " +
+                          std::to_string(c.orientation[2]) + ")";
+    inequiv.push_back({c.dimensionality, c.formula, o, copies, c.sites, key});
   }
-  std::stable_sort(site_groups.begin(), site_groups.end(), [&](const SiteGroup& a, const SiteGroup& b) {
-    if (a.iupac != b.iupac) return a.iupac < b.iupac;
-    if (a.sites.size() != b.sites.size()) return a.sites.size() < b.sites.size();
-    std::vector<int> ra, rb;
-    for (int x : a.sites) ra.push_back(R(x));
-    for (int x : b.sites) rb.push_back(R(x));
-    return ra < rb;
+  struct Group { int dim; std::string formula; int count; std::vector<std::size_t> members; };
+  std::vector<Group> groups;
+  for (std::size_t k = 0; k < inequiv.size(); ++k) {
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) { return g.dim == inequiv[k].dim && g.formula == inequiv[k].formula; });
+    if (it == groups.end()) { groups.push_back({inequiv[k].dim, inequiv[k].formula, 0, {}}); it = groups.end() - 1; }
+    it->count += inequiv[k].count;
+    it->members.push_back(k);
+  }
+  for (auto& g : groups)
+    std::stable_sort(g.members.begin(), g.members.end(), [&](std::size_t a, std::size_t b) {
+      if (inequiv[a].orientation != inequiv[b].orientation) return inequiv[a].orientation < inequiv[b].orientation;
+      return inequiv[a].count < inequiv[b].count;
+    });
+  std::stable_sort(groups.begin(), groups.end(), [](const Group& a, const Group& b) {
+    if (a.dim != b.dim) return a.dim < b.dim;
+    if (a.formula != b.formula) return a.formula < b.formula;
+    return a.count < b.count;
   });
+  static const char* shapes[4][2] = {{"cluster", "clusters"}, {"ribbon", "ribbons"}, {"sheet", "sheets"}, {"framework", "frameworks"}};
   std::vector<std::string> out;
-  for (const auto& g : site_groups) {
-    if (g.sites.size() == 1) { out.push_back(site_description(g.sites[0])); continue; }
-    const std::string el = charged(sd[static_cast<std::size_t>(g.sites[0])]);
-    out.push_back("There are " + number_word(static_cast<int>(g.sites.size())) + " inequivalent " + el + " sites.");
-    for (std::size_t k = 0; k < g.sites.size(); ++k)
-      out.push_back("In the " + ordinal_word(static_cast<int>(k + 1)) + " " + el + " site, " + site_description(g.sites[k]));
+  int dim = 0;
+  for (const auto& q : inequiv) dim = std::max(dim, q.dim);
+  if (!(groups.size() == 1 && groups[0].count == 1 && groups[0].dim == 3) && !groups.empty()) {
+    static const char* words[4] = {"zero", "one", "two", "three"};
+    std::string desc = dim == 3 ? "The structure consists of " : std::string("The structure is ") + words[dim] + "-dimensional and consists of ";
+    int nframeworks = 0;
+    for (const auto& q : inequiv) nframeworks += q.dim == 3;
+    std::vector<std::string> parts;
+    for (const auto& g : groups) {
+      const bool a = nframeworks == 1 && g.dim == 3;
+      std::string p = (a ? std::string("a") : number_word(g.count)) + " " + subscript_digits(g.formula) + " " +
+                      shapes[g.dim][!a && g.count != 1 ? 1 : 0];
+      if (g.dim == 1 || g.dim == 2) {
+        std::vector<std::string> o;
+        for (std::size_t k : g.members)
+          if (std::find(o.begin(), o.end(), inequiv[k].orientation) == o.end()) o.push_back(inequiv[k].orientation);
+        p += " oriented in the " + join_words(o) + (o.size() == 1 ? " direction" : " directions");
+      }
+      parts.push_back(p);
+    }
+    if (nframeworks == 1 && parts.size() > 1) {
+      const std::string last = parts.back();
+      parts.pop_back();
+      desc += join_words(parts) + " inside " + last + ".";
+    } else {
+      desc += join_words(parts) + ".";
+    }
+    out.push_back(desc);
+  }
+  if (inequiv.size() <= 1) {
+    std::vector<int> all(n);
+    std::iota(all.begin(), all.end(), 0);
+    component_description(all, true, out);
+  } else {
+    for (const auto& g : groups)
+      for (std::size_t k : g.members) {
+        const auto& q = inequiv[k];
+        std::string filler = g.count == q.count ? (g.count == 1 ? "the" : "each") : number_word(q.count) + " of the";
+        const std::string shape = shapes[g.dim][g.count == q.count ? 0 : 1];
+        std::vector<std::string> part;
+        component_description(q.site_ids, false, part);
+        if (part.empty()) continue;
+        part[0] = "In " + filler + " " + subscript_digits(g.formula) + " " + shape + ", " + part[0];
+        for (auto& x : part) out.push_back(std::move(x));
+      }
   }
   return out;
 }
@@ -1266,8 +1367,8 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
                       sym.crystal_system + " " + sg + " space group.");
   // 2. Dimensionality: components of the bonded graph and how many independent lattice
   // translations join each to its own images (0: clusters, 1: ribbons, 2: sheets, 3: framework).
-  // Said only below three dimensions, as robocrys does.
-  {
+  // Said only below three dimensions, as robocrys does (the mp style: below).
+  if (!mp) {
     const auto comps = bonded_components(info);
     int dim = 0;
     for (const auto& c : comps) dim = std::max(dim, c.dimensionality);
@@ -1324,7 +1425,19 @@ Description describe_structure(const Structure& s, const DescriberOptions& opt) 
     }
     const char lattice = sym.symbol.empty() ? 'P' : sym.symbol[0];
     const int centring = lattice == 'F' ? 4 : lattice == 'R' ? 3 : (lattice == 'A' || lattice == 'B' || lattice == 'C' || lattice == 'I') ? 2 : 1;
-    for (auto& x : mp::site_sentences(s, sd, opt.decimals, centring, sym.found ? sym.equivalent_atoms : std::vector<int>{})) sentences.push_back(std::move(x));
+    std::vector<mp::ComponentIn> comps;
+    const auto& common = mp::common_formulas();
+    for (const auto& c : bonded_components(info)) {
+      std::map<int, long> amt;
+      for (int i : c.sites) ++amt[s.sites[static_cast<std::size_t>(i)].Z];
+      std::vector<std::pair<int, long>> v(amt.begin(), amt.end());
+      std::string f = mp::reduced_formula_and_factor(v, true).first;
+      auto ct = common.find(mp::reduced_formula_and_factor(v, false).first);
+      if (ct != common.end()) f = ct->second;
+      comps.push_back({c.sites, c.dimensionality, c.orientation, f});
+    }
+    for (auto& x : mp::site_sentences(s, sd, opt.decimals, centring, sym.found ? sym.equivalent_atoms : std::vector<int>{}, comps))
+      sentences.push_back(std::move(x));
     for (std::size_t k = 0; k < sentences.size(); ++k) d.text += (k ? " " : "") + sentences[k];
     d.ok = true;
     return d;
