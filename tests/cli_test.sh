@@ -103,5 +103,18 @@ fi
 "$cast" lm pretrain --corpus "$lmdir/corpus.jsonl" --out "$lmdir/g" --epochs 1 --vocab-size 200 --device cpu -q > /dev/null 2>&1
 check "lm pretrain --device cpu" test -f "$lmdir/g/model.safetensors"
 rm -rf "$lmdir"
+# calibrate: one step of two models and LM pretraining on the CPU, recorded and used by the dry run
+caldir=$(mktemp -d)
+out=$("$cast" calibrate --profile demo --device cpu --models cogn,bert --steps 1 --warmup 0 --batch-size 4 --db "$caldir/c.db" 2>&1); rc=$?
+check "calibrate exit 0" test $rc -eq 0
+check "calibrate times cogn" grep -qE '^train:cogn +[0-9.]+ ' <<<"$out"
+check "calibrate leaves out the models not asked for" bash -c '! grep -q "^train:cast " <<<"$1"' _ "$out"
+out=$("$cast" reproduce all --profile demo --device cpu --dry-run --db "$caldir/c.db" 2>&1)
+check "dry run prices LM pretraining from the calibration" grep -qE '^todo +lm-pretrain .*\[store \(demo, cpu' <<<"$out"
+check "dry run prints a total" grep -qE 'steps to run: .* of step time' <<<"$out"
+err=$("$cast" calibrate --profile demo --models nosuch --db "$caldir/c.db" 2>&1 >/dev/null); rc=$?
+check "calibrate names an unknown model" grep -q "nosuch" <<<"$err"
+check "calibrate unknown model exit 1" test $rc -ne 0
+rm -rf "$caldir"
 echo "$fails failures"
 exit $((fails > 0))

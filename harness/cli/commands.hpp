@@ -20,6 +20,7 @@ void register_lm(CLI::App& app, Action& action);
 void register_describe(CLI::App& app, Action& action);
 void register_train(CLI::App& app, Action& action);
 void register_pretrain(CLI::App& app, Action& action);
+void register_calibrate(CLI::App& app, Action& action);  // cast calibrate: step times per model and device
 void register_results(CLI::App& app, Action& action);
 void register_predict(CLI::App& app, Action& action);  // predict, explain, figure-data
 void register_plot(CLI::App& app, Action& action);

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   cast::cli::register_lm(app, action);
   cast::cli::register_train(app, action);
   cast::cli::register_pretrain(app, action);
+  cast::cli::register_calibrate(app, action);
   cast::cli::register_results(app, action);
   cast::cli::register_predict(app, action);
   cast::cli::register_plot(app, action);
