@@ -57,7 +57,10 @@ World& world() {
   return w;
 }
 
-void BM_TrainEpoch(benchmark::State& st, const char* kind) {
+// prefetch: 2 batches built ahead on a background thread (the default) or 0, each built on the
+// training thread as before prefetching; their samples/s are compared. The first benchmark
+// warms up (allocator, OpenBLAS threads) and is not one of the compared.
+void BM_TrainEpoch(benchmark::State& st, const char* kind, int prefetch = 2) {
   if (!world().ok) { st.SkipWithError("shared data not found"); return; }
   TrainConfig c;
   c.model.kind = kind;
@@ -66,6 +69,7 @@ void BM_TrainEpoch(benchmark::State& st, const char* kind) {
   c.batch_size = 64;
   c.warmup_steps = 1;
   c.progress = false;
+  c.prefetch = prefetch;
   std::size_t samples = 0;
   for (auto _ : st) {
     auto r = train_model(world().d, c);
@@ -73,11 +77,14 @@ void BM_TrainEpoch(benchmark::State& st, const char* kind) {
   }
   st.counters["samples/s"] = benchmark::Counter(static_cast<double>(samples), benchmark::Counter::kIsRate);
 }
+BENCHMARK_CAPTURE(BM_TrainEpoch, warmup, "cogn")->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_TrainEpoch, cogn, "cogn")->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_TrainEpoch, bert, "bert")->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_TrainEpoch, crysmmnet_frozen, "crysmmnet-frozen")->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_TrainEpoch, crysmmnet_lora, "crysmmnet-lora")->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_TrainEpoch, cast_scratch, "cast-scratch")->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_TrainEpoch, cogn_no_prefetch, "cogn", 0)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_TrainEpoch, cast_scratch_no_prefetch, "cast-scratch", 0)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 }  // namespace
 
 BENCHMARK_MAIN();

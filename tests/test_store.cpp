@@ -35,16 +35,17 @@ TEST_CASE("a run's epochs, predictions and recomputed metrics survive reopening"
     auto id = s.begin_run(k, meta).id;
     CHECK(s.begin_run(k, meta).id == id);  // same key, same run
     s.add_epoch(id, {1, 0.5, 0.2, 1e-3, 2.0});
-    s.add_epoch(id, {2, 0.4, 0.1, 5e-4, 2.0});
+    s.add_epoch(id, {2, 0.4, 0.1, 5e-4, 2.0, 0.25});
     s.finish_run(id, {{"test", "a", 1.0, 1.5}, {"test", "b", 2.0, 1.0}, {"val", "c", 0.0, 0.1}},
-                 {{1, 0.5, 0.2, 1e-3, 2.0}, {2, 0.4, 0.1, 5e-4, 2.0}}, meta);
+                 {{1, 0.5, 0.2, 1e-3, 2.0}, {2, 0.4, 0.1, 5e-4, 2.0, 0.25}}, meta);
   }
   ResultsStore s(path);
   auto runs = s.runs();
   REQUIRE(runs.size() == 1);
   CHECK(runs[0].status == "done");
   CHECK(runs[0].git_sha == "abc123");
-  CHECK(s.epochs(runs[0].id).size() == 2);
+  REQUIRE(s.epochs(runs[0].id).size() == 2);
+  CHECK(s.epochs(runs[0].id)[1].data_wait == 0.25);  // seconds waiting for data kept beside the step seconds
   std::map<std::string, double> m;
   for (auto& [k, v] : s.metrics(runs[0].id, "test")) m[k] = v;
   CHECK(m["mae"] == Approx(0.75));            // (0.5 + 1.0) / 2
@@ -333,7 +334,19 @@ INSERT INTO epochs VALUES(7, 1, 0.5, 0.4, 0.001, 3);)";
   REQUIRE(runs.size() == 1);
   CHECK(runs[0].id == 7);
   CHECK(runs[0].key.dataset.empty());
-  CHECK(s.epochs(7).size() == 1);
+  REQUIRE(s.epochs(7).size() == 1);
+  CHECK(s.epochs(7)[0].seconds == 3);
+  CHECK(s.epochs(7)[0].data_wait == 0);  // 1 -> 2 -> 3: the epochs table gained data_wait (NULL, read as 0)
+  {
+    sqlite3* raw = nullptr;
+    sqlite3_open(path.c_str(), &raw);
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(raw, "SELECT value FROM meta WHERE key='schema_version'", -1, &st, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) == "3");
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
+  }
   // Foreign keys still point at runs: a new run's epoch is accepted.
   auto id = s.begin_run({"table1", "cogn", "log_kvrh", "demo", 0, "new", ""}, kMeta).id;
   CHECK_NOTHROW(s.add_epoch(id, {1, 0.1, 0.1, 0.1, 0.1}));

@@ -75,9 +75,10 @@ void register_results(CLI::App& app, Action& action) {
                   r.key.text_encoder.empty() ? "-" : r.key.text_encoder.c_str(), r.origin.empty() ? "" : "\n  merged from ",
                   r.origin.c_str());
       if (!r.error.empty()) std::printf("  error: %s\n", r.error.c_str());
-      std::printf("  epoch  train loss  val MAE   lr        seconds\n");
+      std::printf("  epoch  train loss  val MAE   lr        seconds  waiting for data\n");
       for (const auto& e : s.epochs(r.id))
-        std::printf("  %-6d %-11.4f %-9.4f %-9.2e %.1f\n", e.epoch, e.train_loss, e.val_mae, e.lr, e.seconds);
+        std::printf("  %-6d %-11.4f %-9.4f %-9.2e %-8.1f %.2f s\n", e.epoch, e.train_loss, e.val_mae, e.lr, e.seconds,
+                    e.data_wait);
       for (const char* split : {"val", "test"})
         for (const auto& [k, val] : s.metrics(r.id, split)) std::printf("  %s %s = %.6g\n", split, k.c_str(), val);
       return 0;

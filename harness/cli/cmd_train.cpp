@@ -25,7 +25,8 @@ struct TrainArgs {
   std::string db = "results/cast.db", experiment = "manual";
   std::uint64_t seed = 0;
   int epochs = 0, patience = -1;
-  std::size_t limit = 0, batch = 0;
+  std::size_t limit = 0, batch = 0, prefetch_workers = 1;
+  int prefetch = 2;
   double lr = 0, lr_text = 0, dropout = -1;
   bool quiet = false;
 };
@@ -77,6 +78,14 @@ void register_train(CLI::App& app, Action& action) {
                   "Start from pretrained weights (model.pt of 'cast pretrain'); required by cast and multimat");
   cmd->add_option("--epochs", a->epochs, "Override the profile's epochs");
   cmd->add_option("--batch-size", a->batch, "Override the profile's batch size");
+  cmd->add_option("--prefetch", a->prefetch,
+                  "Batches built ahead of the step on background threads (0: on the training thread; results "
+                  "are the same)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
+  cmd->add_option("--prefetch-workers", a->prefetch_workers, "Threads building batches ahead")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 16));
   cmd->add_option("--lr", a->lr, "Peak learning rate of new modules and LoRA adapters (default 5e-4)");
   cmd->add_option("--lr-text", a->lr_text,
                   "Peak learning rate of a fully fine-tuned text encoder (default 5e-5; 1e-3 for BERT-only on the small LM)");
@@ -136,6 +145,8 @@ void register_train(CLI::App& app, Action& action) {
       if (md.lr_text > 0) c.lr_text = md.lr_text;
       if (a->epochs > 0) c.epochs = a->epochs;
       if (a->batch > 0) c.batch_size = a->batch;
+      c.prefetch = a->prefetch;
+      c.prefetch_workers = a->prefetch_workers;
       if (a->lr > 0) c.lr = a->lr;
       if (a->lr_text > 0) c.lr_text = a->lr_text;
       if (a->patience >= 0) c.patience = a->patience;
@@ -159,8 +170,8 @@ void register_train(CLI::App& app, Action& action) {
         std::printf("text encoder: %s (%s, %s pooling)\n", c.model.text_encoder.c_str(),
                     c.model.text_mode.empty() ? "the model's mode" : c.model.text_mode.c_str(), c.model.text_pooling.c_str());
       const std::string unit = spec.unit_label();
-      std::printf("%-6s %-11s %-10s %-10s %-9s %s\n", "epoch", "train loss", unit.empty() ? "val MAE" : ("val MAE (" + unit + ")").c_str(),
-                  "lr", "samples/s", "seconds");
+      std::printf("%-6s %-11s %-10s %-10s %-9s %-8s %s\n", "epoch", "train loss", unit.empty() ? "val MAE" : ("val MAE (" + unit + ")").c_str(),
+                  "lr", "samples/s", "seconds", "waiting for data");
       std::unique_ptr<ResultsStore> store_ptr;  // rank 0 only
       if (dr.lead) {
         if (a->db.find('/') != std::string::npos) make_directories(a->db.substr(0, a->db.find_last_of('/')));
@@ -183,7 +194,7 @@ void register_train(CLI::App& app, Action& action) {
       if (run.was_done)
         std::printf("run %lld is already finished; this attempt replaces its results only if it finishes too\n",
                     static_cast<long long>(run.id));
-      auto stored = [](const EpochRecord& e) { return StoredEpoch{e.epoch, e.train_loss, e.val_mae, e.lr, e.seconds}; };
+      auto stored = [](const EpochRecord& e) { return StoredEpoch{e.epoch, e.train_loss, e.val_mae, e.lr, e.seconds, e.data_wait_seconds}; };
       TrainHooks hooks;
       if (dr.lead) {
       hooks.on_start = [&](const std::vector<EpochRecord>& history) {
@@ -192,8 +203,8 @@ void register_train(CLI::App& app, Action& action) {
         store_ptr->reset_epochs(run.id, v);  // epochs of an earlier attempt that this one does not continue go
       };
       hooks.on_epoch = [&](const EpochRecord& e) {
-        std::printf("%-6d %-11.4f %-10.4f %-10.2e %-9.0f %.1f\n", e.epoch, e.train_loss, e.val_mae, e.lr,
-                    e.samples_per_second, e.seconds);
+        std::printf("%-6d %-11.4f %-10.4f %-10.2e %-9.0f %-8.1f %.2f s\n", e.epoch, e.train_loss, e.val_mae, e.lr,
+                    e.samples_per_second, e.seconds, e.data_wait_seconds);
         std::fflush(stdout);
         store_ptr->add_epoch(run.id, stored(e));
       };

@@ -170,6 +170,12 @@ void ResultsStore::init(Journal journal) {
       exec("ALTER TABLE runs_v2 RENAME TO runs");
       exec("UPDATE meta SET value='2' WHERE key='schema_version'");
       version = "2";
+    }
+    if (version == "2") {
+      // Schema 2 had no seconds waiting for data per epoch; its epochs keep NULL there.
+      exec("ALTER TABLE epochs ADD COLUMN data_wait REAL");
+      exec("UPDATE meta SET value='3' WHERE key='schema_version'");
+      version = "3";
     } else if (!version.empty() && version != std::to_string(kSchemaVersion)) {
       refuse(": results store schema " + version + ", this cast reads " + std::to_string(kSchemaVersion) +
              " (a newer cast wrote it)");
@@ -177,7 +183,7 @@ void ResultsStore::init(Journal journal) {
     exec(std::string(kRunsTable) + R"(
 CREATE TABLE IF NOT EXISTS epochs(
   run_id INTEGER NOT NULL REFERENCES runs(id), epoch INTEGER NOT NULL, train_loss REAL, val_mae REAL,
-  lr REAL, seconds REAL, PRIMARY KEY(run_id, epoch));
+  lr REAL, seconds REAL, data_wait REAL, PRIMARY KEY(run_id, epoch));
 CREATE TABLE IF NOT EXISTS predictions(
   run_id INTEGER NOT NULL REFERENCES runs(id), split TEXT NOT NULL, sample_id TEXT NOT NULL,
   y_true REAL, y_pred REAL, PRIMARY KEY(run_id, split, sample_id));
@@ -197,7 +203,7 @@ CREATE TABLE IF NOT EXISTS dataset_stats(profile TEXT NOT NULL, task TEXT NOT NU
   name TEXT NOT NULL, value REAL, PRIMARY KEY(profile, task, split, name));
 CREATE TABLE IF NOT EXISTS step_times(class TEXT NOT NULL, device TEXT NOT NULL, profile TEXT NOT NULL,
   units REAL, seconds REAL, host TEXT, finished REAL);
-INSERT OR IGNORE INTO meta VALUES('schema_version', '2');)");
+INSERT OR IGNORE INTO meta VALUES('schema_version', '3');)");
     t.commit();
   }
   exec("PRAGMA foreign_keys=ON");
@@ -303,10 +309,11 @@ bool run_is_done(sqlite3* db, const std::string& path, std::int64_t run) {
   return q.text(0) == "done";
 }
 void insert_epochs(sqlite3* db, const std::string& path, std::int64_t run, const std::vector<StoredEpoch>& v) {
-  Stmt s(db, "INSERT OR REPLACE INTO epochs VALUES(?,?,?,?,?,?)", path);
+  Stmt s(db, "INSERT OR REPLACE INTO epochs VALUES(?,?,?,?,?,?,?)", path);
   for (const auto& e : v) {
     sqlite3_reset(s.s);
-    s.bind(1, run).bind(2, e.epoch).bind(3, e.train_loss).bind(4, e.val_mae).bind(5, e.lr).bind(6, e.seconds);
+    s.bind(1, run).bind(2, e.epoch).bind(3, e.train_loss).bind(4, e.val_mae).bind(5, e.lr).bind(6, e.seconds)
+        .bind(7, e.data_wait);
     s.step(db, path);
   }
 }
@@ -430,7 +437,7 @@ MergeReport ResultsStore::merge(const std::string& other) {
       Stmt del(db_, std::string("DELETE FROM main.") + table + " WHERE run_id=?", path_);
       del.bind(1, to).step(db_, path_);
     }
-    Stmt e(db_, "INSERT INTO main.epochs SELECT ?, epoch, train_loss, val_mae, lr, seconds FROM src.epochs WHERE run_id=?", path_);
+    Stmt e(db_, "INSERT INTO main.epochs SELECT ?, epoch, train_loss, val_mae, lr, seconds, data_wait FROM src.epochs WHERE run_id=?", path_);
     e.bind(1, to).bind(2, from).step(db_, path_);
     Stmt p(db_, "INSERT INTO main.predictions SELECT ?, split, sample_id, y_true, y_pred FROM src.predictions WHERE run_id=?", path_);
     p.bind(1, to).bind(2, from).step(db_, path_);
@@ -521,10 +528,11 @@ std::vector<RunInfo> ResultsStore::runs(const std::string& where) const {
 }
 
 std::vector<StoredEpoch> ResultsStore::epochs(std::int64_t run) const {
-  Stmt s(db_, "SELECT epoch, train_loss, val_mae, lr, seconds FROM epochs WHERE run_id=? ORDER BY epoch", path_);
+  Stmt s(db_, "SELECT epoch, train_loss, val_mae, lr, seconds, data_wait FROM epochs WHERE run_id=? ORDER BY epoch", path_);
   s.bind(1, run);
   std::vector<StoredEpoch> out;
-  while (s.step(db_, path_)) out.push_back({static_cast<int>(s.integer(0)), s.real(1), s.real(2), s.real(3), s.real(4)});
+  while (s.step(db_, path_))
+    out.push_back({static_cast<int>(s.integer(0)), s.real(1), s.real(2), s.real(3), s.real(4), s.real(5)});
   return out;
 }
 

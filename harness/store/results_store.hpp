@@ -58,6 +58,7 @@ struct StoredPrediction {
 struct StoredEpoch {
   int epoch;
   double train_loss, val_mae, lr, seconds;
+  double data_wait = 0;  // of seconds, those spent waiting for batches (0 in stores of schema 2)
 };
 
 // Figure data: what `cast plot` draws, kept in the store so that figures come from it alone.
@@ -96,7 +97,7 @@ struct MergeReport {
 
 class ResultsStore {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   explicit ResultsStore(const std::string& path, Journal journal = Journal::Wal);
   ~ResultsStore();
   ResultsStore(const ResultsStore&) = delete;

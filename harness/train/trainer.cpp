@@ -19,6 +19,7 @@
 #include "dist/comm.hpp"
 #include "models/autocast.hpp"
 #include "train/graph_batch.hpp"
+#include "train/prefetch.hpp"
 #include "train/schedule.hpp"
 #include "train/device.hpp"
 #include "train/stop_signal.hpp"
@@ -209,12 +210,14 @@ class Trainer {
       if (c_.patience > 0 && since_best_ >= c_.patience) break;
       const auto t0 = std::chrono::steady_clock::now();
       double lr_now = 0;
+      data_wait_ = 0;
       const double train_loss = train_epoch(epoch, lr_now);
       resume_batch_ = 0;
       resume_loss_ = 0;
       const double val_mae = evaluate(val_, nullptr);
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      const EpochRecord rec{epoch + 1, train_loss, val_mae, lr_now, secs, static_cast<double>(train_.size()) / secs};
+      const EpochRecord rec{epoch + 1, train_loss, val_mae, lr_now, secs, static_cast<double>(train_.size()) / secs,
+                            data_wait_};
       const bool improved = record(rec);
       checkpoint(epoch + 1, improved);
       if (c_.stop_after_epoch > 0 && epoch + 1 >= c_.stop_after_epoch) {
@@ -316,7 +319,8 @@ class Trainer {
     resume_batch_ = st.value("batch_in_epoch", std::size_t{0});
     resume_loss_ = st.value("partial_loss", 0.0);
     for (const auto& e : st["history"])
-      res_.epochs.push_back({e["epoch"], e["train_loss"], e["val_mae"], e["lr"], e["seconds"], e["samples_per_second"]});
+      res_.epochs.push_back({e["epoch"], e["train_loss"], e["val_mae"], e["lr"], e["seconds"], e["samples_per_second"],
+                             e.value("data_wait_seconds", 0.0)});
     // Said even under -q: a requeued job's log has to show that it continued.
     if (lead_)
       std::fprintf(stderr, "resuming %s after epoch %d, batch %zu (step %lld)\n", last_.c_str(), start_epoch_,
@@ -334,6 +338,21 @@ class Trainer {
     Progress prog(c_.model.kind + " " + d_.task + " epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c_.epochs),
                   batches.size(), c_.progress && lead_);
     prog.add(std::min(resume_batch_, batches.size()));
+    // This rank's part of batch k (data parallel: its shard; empty when the shard is).
+    auto part = [&](std::size_t k) -> ModelBatch {
+      const auto [lo, hi] = comm_ ? dist::shard(batches[k].size(), rank_, world_)
+                                  : std::pair<std::size_t, std::size_t>{0, batches[k].size()};
+      if (hi == lo) return {};
+      const std::vector<std::size_t> rows(batches[k].begin() + static_cast<std::ptrdiff_t>(lo),
+                                          batches[k].begin() + static_cast<std::ptrdiff_t>(hi));
+      return build_batch(d_, rows, with_text_, norm_.mean, norm_.sd);
+    };
+    BatchPrefetcher feed(std::min(resume_batch_, batches.size()), batches.size(), part, prefetch_depth(),
+                         c_.prefetch_workers, device_.is_cuda());
+    struct WaitAdd {  // the feed's waiting counted also when a step throws
+      BatchPrefetcher& f; double& to;
+      ~WaitAdd() { to += f.wait_seconds(); }
+    } wait_add{feed, data_wait_};
     for (std::size_t bi = resume_batch_; bi < batches.size(); ++bi) {
       // Dropout's stream is seeded per (seed, epoch, batch): a run resumed inside an epoch draws
       // what the uninterrupted run drew.
@@ -347,8 +366,9 @@ class Trainer {
       optimizer_->zero_grad();
       double lv = 0;
       bool stop = false;
+      ModelBatch host = feed.next();
       if (!comm_) {
-        auto b = build_batch(d_, batches[bi], with_text_, norm_.mean, norm_.sd).to(device_);
+        auto b = host.to(device_);
         torch::Tensor loss;
         {
           models::AutocastGuard autocast(c_.bf16 && device_.is_cuda());
@@ -361,12 +381,9 @@ class Trainer {
         // This rank's shard of the global batch. The loss is summed over the shard and divided by
         // the global batch's size, so the all-reduced SUM of the gradients is the gradient of the
         // global batch's mean loss (one process's), clipped afterwards as one process clips it.
-        const auto [lo, hi] = dist::shard(batches[bi].size(), rank_, world_);
         double local = 0;
-        if (hi > lo) {
-          const std::vector<std::size_t> rows(batches[bi].begin() + static_cast<std::ptrdiff_t>(lo),
-                                              batches[bi].begin() + static_cast<std::ptrdiff_t>(hi));
-          auto b = build_batch(d_, rows, with_text_, norm_.mean, norm_.sd).to(device_);
+        if (!host.rows.empty()) {
+          auto b = host.to(device_);
           torch::Tensor loss;
           {
             models::AutocastGuard autocast(c_.bf16 && device_.is_cuda());
@@ -425,16 +442,25 @@ class Trainer {
     model_->eval();
     std::vector<double> out;
     std::vector<std::size_t> sizes;
-    for (const auto& br : make_batches(d_, rows, c_)) {
-      sizes.push_back(br.size());
+    const auto batches = make_batches(d_, rows, c_);
+    for (const auto& br : batches) sizes.push_back(br.size());
+    auto part = [&](std::size_t k) -> ModelBatch {
+      const auto& br = batches[k];
       const auto [lo, hi] = comm_ ? dist::shard(br.size(), rank_, world_) : std::pair<std::size_t, std::size_t>{0, br.size()};
-      if (hi == lo) continue;
-      const std::vector<std::size_t> part(br.begin() + static_cast<std::ptrdiff_t>(lo), br.begin() + static_cast<std::ptrdiff_t>(hi));
-      auto b = build_batch(d_, part, with_text_, norm_.mean, norm_.sd).to(device_);
+      if (hi == lo) return {};
+      const std::vector<std::size_t> rows_k(br.begin() + static_cast<std::ptrdiff_t>(lo), br.begin() + static_cast<std::ptrdiff_t>(hi));
+      return build_batch(d_, rows_k, with_text_, norm_.mean, norm_.sd);
+    };
+    BatchPrefetcher feed(0, batches.size(), part, prefetch_depth(), c_.prefetch_workers, device_.is_cuda());
+    for (std::size_t k = 0; k < batches.size(); ++k) {
+      ModelBatch host = feed.next();
+      if (host.rows.empty()) continue;
+      auto b = host.to(device_);
       auto p = model_->predict(b).to(torch::kCPU).to(torch::kDouble);
       auto acc = p.accessor<double, 1>();
-      for (std::size_t k = 0; k < part.size(); ++k) out.push_back(acc[static_cast<int64_t>(k)]);
+      for (std::size_t j = 0; j < host.rows.size(); ++j) out.push_back(acc[static_cast<int64_t>(j)]);
     }
+    data_wait_ += feed.wait_seconds();
     if (comm_) out = dist::gather_rows(*comm_, out, sizes);
     double abs = 0;
     for (std::size_t k = 0; k < rows.size(); ++k) {
@@ -472,7 +498,8 @@ class Trainer {
                            {"batch_in_epoch", batch_in_epoch}, {"partial_loss", partial_loss}};
       for (const auto& e : res_.epochs)
         st["history"].push_back({{"epoch", e.epoch}, {"train_loss", e.train_loss}, {"val_mae", e.val_mae}, {"lr", e.lr},
-                                 {"seconds", e.seconds}, {"samples_per_second", e.samples_per_second}});
+                                 {"seconds", e.seconds}, {"samples_per_second", e.samples_per_second},
+                                 {"data_wait_seconds", e.data_wait_seconds}});
       if (improved) save_checkpoint(best_dir_, *model_, *optimizer_, st);
       save_checkpoint(last_, *model_, *optimizer_, st);
     } else if (improved) {
@@ -538,6 +565,8 @@ class Trainer {
   double resume_loss_ = 0;
   std::int64_t step_ = 0;
   double best_ = 1e300;
+  std::size_t prefetch_depth() const { return static_cast<std::size_t>(std::max(0, c_.prefetch)); }
+  double data_wait_ = 0;  // this epoch's seconds waiting for batches
   dist::Comm* comm_ = nullptr;  // null: one process
   int rank_ = 0, world_ = 1;
   bool lead_ = true;            // rank 0: checkpoints, hooks, messages

@@ -36,6 +36,11 @@ struct TrainConfig {
   int stop_after_epoch = 0;         // > 0: return after this epoch (as if interrupted)
   std::string device = "cpu";
   bool bf16 = true;                 // bf16 autocast on CUDA (ignored on CPU)
+  // Batches built ahead of the step (train/prefetch.hpp): at most this many waiting, built by
+  // prefetch_workers background threads; 0 builds each on the training thread (the path before
+  // prefetching). Results do not depend on it (not part of the run's configuration).
+  int prefetch = 2;
+  std::size_t prefetch_workers = 1;
   // Data parallel (dist/comm.hpp): every rank runs the same configuration; each takes its shard of
   // every global batch; only rank 0 writes checkpoints and calls the hooks. Null: one process.
   std::shared_ptr<dist::Comm> comm;
@@ -44,6 +49,9 @@ struct TrainConfig {
 struct EpochRecord {
   int epoch;
   double train_loss, val_mae, lr, seconds, samples_per_second;
+  // Of `seconds`, those the training thread waited for batches (train and validation): near
+  // zero when the data path keeps up; near `seconds` when the device starves.
+  double data_wait_seconds = 0;
 };
 
 struct Prediction {
