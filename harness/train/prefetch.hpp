@@ -3,7 +3,7 @@
 // k, so a GPU does not wait on the host. Memory is bounded: at most `depth` batches are built and
 // not yet taken. Order and content are those of building each batch in turn on the training
 // thread (the batches' rows are fixed before; building draws no random numbers), so a seed gives
-// the same run with or without prefetching (tests/test_trainer.cpp pins it).
+// the same run with or without prefetching (tests/test_train.cpp pins it).
 //
 // On CUDA the tensors go into pinned (page-locked) host memory on the worker, so that the
 // training thread's copy to the device (ModelBatch::to, non_blocking) is asynchronous.
