@@ -6,6 +6,8 @@
 
 #include "crystal/readers.hpp"
 #include "models/bert.hpp"
+#include "consistency.hpp"
+#include "models/autocast.hpp"
 #include "test_support.hpp"
 #include "text/describer.hpp"
 #include "text/normalizer.hpp"
@@ -349,5 +351,57 @@ TEST_CASE("training with prefetching gives the run without it, and records the t
     // Without prefetching every batch is built while the step waits: a time that is not zero.
     INFO("waits " << a.epochs[e].data_wait_seconds << " " << b.epochs[e].data_wait_seconds << " of " << a.epochs[e].seconds);
     CHECK(a.epochs[e].data_wait_seconds > 0);
+  }
+}
+
+TEST_CASE("rel_diff: zero for equal tensors, the relative error otherwise, refuses what cannot compare") {
+  auto a = torch::randn({4, 5});
+  CHECK(test::rel_diff(a, a) == 0);
+  CHECK(test::rel_diff(a * 1.01, a) == Approx(0.01).epsilon(1e-4));  // a * 1.01 rounded in float
+  CHECK(test::rel_diff(a.to(torch::kBFloat16), a) < 1e-2);   // bf16 keeps 8 bits of mantissa
+  CHECK(test::rel_diff(a.to(torch::kBFloat16), a) > 1e-5);
+  CHECK_THROWS(test::rel_diff(a, torch::randn({5, 4})));
+  CHECK_THROWS(test::rel_diff(torch::Tensor(), a));
+  CHECK(std::isinf(test::rel_diff(a, torch::zeros({4, 5}))));
+}
+
+// The CUDA path against the CPU's: one seeded forward and backward of every model (coGN, the
+// BERT, the fusion and the loss) on a batch of the tiny world, in fp32 and under bf16 autocast.
+// Skipped (with a message) where LibTorch sees no CUDA device; scripts/gpu_check.sh runs it there.
+TEST_CASE("CPU and CUDA agree on every model's forward and backward: 1e-3 in fp32, 2e-2 in bf16") {
+  if (!torch::cuda::is_available()) {
+    WARN("skipped: this LibTorch sees no CUDA device (scripts/gpu_check.sh runs it on a GPU machine)");
+    return;
+  }
+  const auto& d = world().d;
+  std::vector<std::size_t> rows;
+  for (std::size_t i = 0; i < 8; ++i) rows.push_back(i * 3 % d.records.size());
+  for (const auto& kind : model_kinds()) {
+    auto c = world().config(kind);
+    const bool text = model_uses_text(kind);
+    const ModelBatch host = build_batch(d, rows, text, 10.0, 3.0);
+    auto run = [&](const torch::Device& dev, bool bf16) {
+      torch::manual_seed(7);
+      auto m = make_regressor(c.model);
+      m->to(dev);
+      m->eval();  // no dropout: its streams differ between devices
+      auto b = host.to(dev);
+      torch::Tensor pred, loss;
+      {
+        models::AutocastGuard g(bf16);
+        pred = m->predict(b).to(torch::kFloat);
+        loss = torch::mse_loss(pred, b.targets);
+      }
+      loss.backward();
+      return std::make_pair(pred.detach().to(torch::kCPU), test::flat_grads(*m));
+    };
+    const auto cpu = run(torch::kCPU, false);
+    for (bool bf16 : {false, true}) {
+      INFO(kind << (bf16 ? " bf16" : " fp32"));
+      const auto gpu = run(torch::Device(torch::kCUDA, 0), bf16);
+      const double tol = bf16 ? 2e-2 : 1e-3;
+      CHECK(test::rel_diff(gpu.first, cpu.first) <= tol);
+      CHECK(test::rel_diff(gpu.second, cpu.second) <= tol);
+    }
   }
 }
