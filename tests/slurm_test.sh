@@ -45,7 +45,8 @@ export CAST_CACHE_DIR="$work/cache"
 bash "$dir/slurm/start_slurm.sh" "$work/slurm" || { echo "FAIL slurm did not start"; exit 1; }
 export SLURM_CONF="$work/slurm/slurm.conf"
 json() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['steps'][sys.argv[2]]['job'])" "$@"; }
-queue_empty() { [ -z "$(squeue -h --me -o %i)" ]; }
+# Empty only when squeue answers so: a busy slurmctld (squeue timing out under load) is not an empty queue.
+queue_empty() { local q; q=$(squeue -h --me -o %i 2>/dev/null) || return 1; [ -z "$q" ]; }
 wait_queue_empty() {  # SECONDS
   local end=$(( $(date +%s) + $1 ))
   while ! queue_empty; do [ "$(date +%s)" -ge "$end" ] && return 1; sleep 1; done
@@ -136,8 +137,12 @@ if [ -n "$pid" ]; then
   end=$(( $(date +%s) + 120 ))
   until [ "$(squeue -h -j "$signalled" -o %T 2>/dev/null)" = PENDING ] || [ "$(date +%s)" -ge "$end" ]; do sleep 0.5; done
   check "signalled job is pending again (requeued)" test "$(squeue -h -j "$signalled" -o %T 2>/dev/null)" = PENDING
-  # A requeued job waits ~2 min (BeginTime) by Slurm's default: start it now.
-  scontrol update JobId="$signalled" StartTime=now
+  # A requeued job waits ~2 min (BeginTime) by Slurm's default: start it now (retried while
+  # slurmctld is still settling the requeue).
+  for _ in $(seq 20); do scontrol update JobId="$signalled" StartTime=now 2>/dev/null && break; sleep 0.5; done
+  # The second attempt is the job's own: wait for it to end before asking whether the queue is empty.
+  end=$(( $(date +%s) + 600 ))
+  until [ "$(grep -c 'cast exited with status' "$signalled_log" 2>/dev/null)" -ge 2 ] || [ "$(date +%s)" -ge "$end" ]; do sleep 1; done
 fi
 
 wait_queue_empty 900; rc=$?
