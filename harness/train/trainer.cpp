@@ -338,21 +338,7 @@ class Trainer {
     Progress prog(c_.model.kind + " " + d_.task + " epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c_.epochs),
                   batches.size(), c_.progress && lead_);
     prog.add(std::min(resume_batch_, batches.size()));
-    // This rank's part of batch k (data parallel: its shard; empty when the shard is).
-    auto part = [&](std::size_t k) -> ModelBatch {
-      const auto [lo, hi] = comm_ ? dist::shard(batches[k].size(), rank_, world_)
-                                  : std::pair<std::size_t, std::size_t>{0, batches[k].size()};
-      if (hi == lo) return {};
-      const std::vector<std::size_t> rows(batches[k].begin() + static_cast<std::ptrdiff_t>(lo),
-                                          batches[k].begin() + static_cast<std::ptrdiff_t>(hi));
-      return build_batch(d_, rows, with_text_, norm_.mean, norm_.sd);
-    };
-    BatchPrefetcher feed(std::min(resume_batch_, batches.size()), batches.size(), part, prefetch_depth(),
-                         c_.prefetch_workers, device_.is_cuda());
-    struct WaitAdd {  // the feed's waiting counted also when a step throws
-      BatchPrefetcher& f; double& to;
-      ~WaitAdd() { to += f.wait_seconds(); }
-    } wait_add{feed, data_wait_};
+    BatchPrefetcher feed = prefetch(batches, std::min(resume_batch_, batches.size()));
     for (std::size_t bi = resume_batch_; bi < batches.size(); ++bi) {
       // Dropout's stream is seeded per (seed, epoch, batch): a run resumed inside an epoch draws
       // what the uninterrupted run drew.
@@ -431,6 +417,7 @@ class Trainer {
       prog.draw();
     }
     prog.finish();
+    data_wait_ += feed.wait_seconds();
     return loss_sum / static_cast<double>(std::max<std::size_t>(1, batches.size()));
   }
 
@@ -444,14 +431,7 @@ class Trainer {
     std::vector<std::size_t> sizes;
     const auto batches = make_batches(d_, rows, c_);
     for (const auto& br : batches) sizes.push_back(br.size());
-    auto part = [&](std::size_t k) -> ModelBatch {
-      const auto& br = batches[k];
-      const auto [lo, hi] = comm_ ? dist::shard(br.size(), rank_, world_) : std::pair<std::size_t, std::size_t>{0, br.size()};
-      if (hi == lo) return {};
-      const std::vector<std::size_t> rows_k(br.begin() + static_cast<std::ptrdiff_t>(lo), br.begin() + static_cast<std::ptrdiff_t>(hi));
-      return build_batch(d_, rows_k, with_text_, norm_.mean, norm_.sd);
-    };
-    BatchPrefetcher feed(0, batches.size(), part, prefetch_depth(), c_.prefetch_workers, device_.is_cuda());
+    BatchPrefetcher feed = prefetch(batches, 0);
     for (std::size_t k = 0; k < batches.size(); ++k) {
       ModelBatch host = feed.next();
       if (host.rows.empty()) continue;
@@ -565,7 +545,19 @@ class Trainer {
   double resume_loss_ = 0;
   std::int64_t step_ = 0;
   double best_ = 1e300;
-  std::size_t prefetch_depth() const { return static_cast<std::size_t>(std::max(0, c_.prefetch)); }
+  // Batches first.. of `batches`, each this rank's part of it (data parallel: its shard; empty
+  // when the shard is), built ahead by the prefetcher (train/prefetch.hpp).
+  BatchPrefetcher prefetch(const std::vector<std::vector<std::size_t>>& batches, std::size_t first) const {
+    auto part = [this, &batches](std::size_t k) -> ModelBatch {
+      const auto& br = batches[k];
+      const auto [lo, hi] = comm_ ? dist::shard(br.size(), rank_, world_) : std::pair<std::size_t, std::size_t>{0, br.size()};
+      if (hi == lo) return {};
+      const std::vector<std::size_t> rows(br.begin() + static_cast<std::ptrdiff_t>(lo), br.begin() + static_cast<std::ptrdiff_t>(hi));
+      return build_batch(d_, rows, with_text_, norm_.mean, norm_.sd);
+    };
+    return BatchPrefetcher(first, batches.size(), part, static_cast<std::size_t>(std::max(0, c_.prefetch)),
+                           c_.prefetch_workers, device_.is_cuda());
+  }
   double data_wait_ = 0;  // this epoch's seconds waiting for batches
   dist::Comm* comm_ = nullptr;  // null: one process
   int rank_ = 0, world_ = 1;
