@@ -93,6 +93,10 @@ check "submit: 8 jobs" grep -q "submitted 8 jobs (10 steps + the finish job" sub
 st=runs/demo/slurm/jobs.json
 cancelled=$(json $st train-cast-log_kvrh-s1)
 signalled=$(json $st train-cast-scratch-log_kvrh-s0)
+# Held until the USR1 part below: a tiny training run could otherwise start and finish while the
+# cancel and resubmit checks run, and there would be nothing left to signal (failed once under -j2).
+scontrol hold "$signalled"
+check "the job to signal is held while it waits" grep -q Held <(squeue -h -j "$signalled" -o %r 2>/dev/null)
 "$cast" reproduce all --recipes "$recipes" --executor slurm --cpus-per-job 1 > submit2.log 2>&1
 check "submitted again while queued: nothing submitted" grep -q "nothing to submit" submit2.log
 
@@ -113,6 +117,7 @@ check "resubmit: the manifest holds that step alone" \
 # USR1 to a training job once cast has its handlers: stopped at a checkpoint, requeued, resumed.
 # (cast is held with SIGSTOP while the signal is sent, so the test cannot lose the race with a
 # tiny training run that would finish first.)
+scontrol release "$signalled"
 pid=""
 end=$(( $(date +%s) + 600 ))
 signalled_log=runs/demo/logs/cast-demo-train2-${signalled}.log
@@ -137,9 +142,11 @@ if [ -n "$pid" ]; then
   end=$(( $(date +%s) + 120 ))
   until [ "$(squeue -h -j "$signalled" -o %T 2>/dev/null)" = PENDING ] || [ "$(date +%s)" -ge "$end" ]; do sleep 0.5; done
   check "signalled job is pending again (requeued)" test "$(squeue -h -j "$signalled" -o %T 2>/dev/null)" = PENDING
-  # A requeued job waits ~2 min (BeginTime) by Slurm's default: start it now (retried while
-  # slurmctld is still settling the requeue).
-  for _ in $(seq 20); do scontrol update JobId="$signalled" StartTime=now 2>/dev/null && break; sleep 0.5; done
+  # A requeued job waits ~2 min (BeginTime) by Slurm's default: start it in a few seconds instead
+  # (retried while slurmctld is still settling the requeue). Not "now": slurmd revokes the first
+  # attempt's credential at the requeue, with one-second resolution, and refuses a second attempt
+  # launched within that second ("Job credential revoked"; the job then fails).
+  for _ in $(seq 20); do scontrol update JobId="$signalled" StartTime=now+5 2>/dev/null && break; sleep 0.5; done
   # The second attempt is the job's own: wait for it to end before asking whether the queue is empty.
   end=$(( $(date +%s) + 600 ))
   until [ "$(grep -c 'cast exited with status' "$signalled_log" 2>/dev/null)" -ge 2 ] || [ "$(date +%s)" -ge "$end" ]; do sleep 1; done
