@@ -25,11 +25,13 @@
 #include "cli/commands.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
+#include "common/system.hpp"
 #include "data/dataset.hpp"
 #include "models/autocast.hpp"
 #include "models/bert.hpp"
 #include "store/results_store.hpp"
 #include "train/device.hpp"
+#include "train/mlm.hpp"
 #include "train/pretrain.hpp"
 #include "train/trainer.hpp"
 
@@ -98,10 +100,6 @@ Dataset synthetic_dataset(std::size_t n, int nodes, int in_edges, std::size_t to
   return d;
 }
 
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
 void sync(const torch::Device& dev) {
   if (dev.is_cuda()) torch::cuda::synchronize();
 }
@@ -110,10 +108,10 @@ void sync(const torch::Device& dev) {
 double time_steps(const torch::Device& dev, int warmup, int steps, const std::function<void()>& fn) {
   for (int i = 0; i < warmup; ++i) fn();
   sync(dev);
-  const double t0 = now_s();
+  const double t0 = monotonic_seconds();
   for (int i = 0; i < steps; ++i) fn();
   sync(dev);
-  return (now_s() - t0) / steps;
+  return (monotonic_seconds() - t0) / steps;
 }
 
 int calibrate(const CalibrateArgs& a) {
@@ -155,10 +153,7 @@ int calibrate(const CalibrateArgs& a) {
               static_cast<long long>(bc.num_hidden_layers), static_cast<long long>(bc.hidden_size), a.steps, a.warmup);
   std::printf("%-22s %12s %12s %14s\n", "step", "ms/step", "ms/forward", "s per unit");
   std::vector<StoredStepTime> rows;
-  const std::string host = [] {
-    char b[256] = {0};
-    return ::gethostname(b, sizeof b - 1) == 0 ? std::string(b) : std::string();
-  }();
+  const std::string host = host_name();
   auto record = [&](const std::string& cls, double step_s, double fwd_s, std::size_t per_batch, double train_share,
                     double eval_share) {
     // Seconds per unit: the train share of an epoch's entries in steps, the evaluated share in
@@ -216,13 +211,7 @@ int calibrate(const CalibrateArgs& a) {
         auto labels = mask_nodes(cb.graphs, 0.5, rng).to(dev);
         cb = cb.to(dev);
         opt->zero_grad();
-        torch::Tensor loss;
-        {
-          models::AutocastGuard guard(bf16);
-          loss = torch::nn::functional::cross_entropy(
-              mnp_logits(*model, cb).to(torch::kFloat), labels,
-              torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
-        }
+        auto loss = mnp_loss(*model, cb, labels, bf16);
         loss.backward();
         torch::nn::utils::clip_grad_norm_(model->parameters(), c.clip);
         opt->step();
@@ -248,17 +237,8 @@ int calibrate(const CalibrateArgs& a) {
     const auto b = build_batch(d, rows360, true, 0.0, 1.0).to(dev);
     const double s = time_steps(dev, a.warmup, a.steps, [&] {
       opt.zero_grad();
-      torch::Tensor g, t;
-      {
-        models::AutocastGuard guard(bf16);
-        auto [ge, te] = pair->embed(b);
-        g = torch::nn::functional::normalize(ge.to(torch::kFloat), torch::nn::functional::NormalizeFuncOptions().dim(-1));
-        t = torch::nn::functional::normalize(te.to(torch::kFloat), torch::nn::functional::NormalizeFuncOptions().dim(-1));
-      }
-      auto logits = torch::matmul(t, g.t()) / 0.2;
-      auto target = torch::arange(logits.size(0), torch::TensorOptions().dtype(torch::kLong).device(dev));
-      auto loss = 0.5 * (torch::nn::functional::cross_entropy(logits, target) +
-                         torch::nn::functional::cross_entropy(logits.t(), target));
+      auto [g, t] = contrastive_embeddings(pair, b, bf16);
+      auto loss = clip_loss(g, t, 0.2);
       loss.backward();
       opt.step();
     });
@@ -275,17 +255,15 @@ int calibrate(const CalibrateArgs& a) {
     const std::size_t lm_batch = 32;
     auto ids = torch::randint(5, lc.vocab_size, {static_cast<int64_t>(lm_batch), static_cast<int64_t>(tokens)},
                               torch::kLong).to(dev);
-    auto mask = torch::ones_like(ids);
     auto chosen = torch::rand({static_cast<int64_t>(lm_batch), static_cast<int64_t>(tokens)}).lt(0.15).to(dev);
+    const MlmBatch mb{ids, torch::ones_like(ids), torch::where(chosen, ids, torch::full_like(ids, -100))};
     lm->train();
     const double s = time_steps(dev, a.warmup, a.steps, [&] {
       opt.zero_grad();
       torch::Tensor loss;
       {
         models::AutocastGuard guard(bf16);
-        auto hidden = lm->bert->forward(ids, mask).last_hidden_state;
-        auto logits = lm->mlm_logits(hidden.index({chosen})).to(torch::kFloat);
-        loss = torch::nn::functional::cross_entropy(logits, ids.index({chosen}));
+        loss = mlm_loss(lm, mb).first;
       }
       loss.backward();
       torch::nn::utils::clip_grad_norm_(lm->parameters(), 1.0);

@@ -27,6 +27,7 @@
 #include "cli/commands.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
+#include "common/system.hpp"
 #include "exec/eta.hpp"
 #include "exec/local_executor.hpp"
 #include "exec/slurm_executor.hpp"
@@ -424,12 +425,6 @@ exec::CostPrior cost_prior(const ReproduceArgs& a) {
   return exec::CostPrior(std::move(history), exec::load_cost_defaults(costs), a.device, a.profile);
 }
 
-std::string hostname() {
-  char buf[256] = {0};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
-  return buf;
-}
-
 std::string fmt_duration(double s) {
   char b[64];
   if (s >= 86400) std::snprintf(b, sizeof b, "%.1f d", s / 86400);
@@ -614,7 +609,7 @@ void register_reproduce(CLI::App& app, Action& action) {
       std::printf("cast reproduce %s --profile %s (recipes %s)\n", a->what.c_str(), a->profile.c_str(), p.recipes().c_str());
       exec::LocalHooks hooks;
       hooks.prior = &prior;
-      const std::string host = hostname();
+      const std::string host = host_name();
       // Every finished step's wall time into the store: the next plan's ETA and dry run use it.
       hooks.on_success = [a, host](const Step& s) {
         if (!(s.cost > 0)) return;

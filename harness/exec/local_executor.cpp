@@ -21,13 +21,10 @@
 
 #include "common/error.hpp"
 #include "common/file_io.hpp"
+#include "common/system.hpp"
 
 namespace cast::exec {
 namespace {
-
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 std::string fmt_time(double s) {
   if (s < 0) return "?";
@@ -100,7 +97,7 @@ int run_local(std::vector<Step>& steps, int jobs, int threads, const std::string
   spdlog::info("plan: {} steps, {} already done; {} at a time; logs in {}/", steps.size(), skipped, jobs, logs_dir);
   std::fflush(stdout);
   const bool tty = ::isatty(1) != 0;
-  const double t0 = now_s();
+  const double t0 = monotonic_seconds();
   double last_draw = 0;
   std::size_t finished = skipped, failed = 0;
   auto finished_ok = [&](const std::string& name) {
@@ -108,7 +105,7 @@ int run_local(std::vector<Step>& steps, int jobs, int threads, const std::string
     return it == by_name.end() || it->second->status == "ok" || it->second->status == "skipped";
   };
   auto draw = [&](bool force) {
-    const double t = now_s();
+    const double t = monotonic_seconds();
     if (!force && t - last_draw < (tty ? 0.5 : 60)) return;
     last_draw = t;
     std::string running;
@@ -143,7 +140,7 @@ int run_local(std::vector<Step>& steps, int jobs, int threads, const std::string
       if (s.status != "pending") continue;
       if (!std::all_of(s.deps.begin(), s.deps.end(), finished_ok)) continue;
       s.status = "running";
-      s.started = now_s();
+      s.started = monotonic_seconds();
       const std::string log = logs_dir + "/" + s.name + ".log";
       s.pid = spawn(exe, s.args, log, threads);
       ++running;
@@ -159,7 +156,7 @@ int run_local(std::vector<Step>& steps, int jobs, int threads, const std::string
     if (pid < 0) break;
     for (auto& s : steps) {
       if (s.pid != pid || s.status != "running") continue;
-      s.seconds = now_s() - s.started;
+      s.seconds = monotonic_seconds() - s.started;
       const bool ok = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
       s.status = ok ? "ok" : "failed";
       ++finished;
@@ -187,7 +184,7 @@ int run_local(std::vector<Step>& steps, int jobs, int threads, const std::string
   std::size_t blocked = static_cast<std::size_t>(std::count_if(steps.begin(), steps.end(), [](const Step& s) { return s.status == "blocked"; }));
   std::fflush(stdout);
   spdlog::info("finished in {}: {} steps run, {} skipped (done before), {} failed, {} blocked by a failure",
-               fmt_time(now_s() - t0), finished - skipped - failed - blocked, skipped, failed, blocked);
+               fmt_time(monotonic_seconds() - t0), finished - skipped - failed - blocked, skipped, failed, blocked);
   return failed + blocked == 0 ? 0 : 1;
 }
 

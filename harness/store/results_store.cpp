@@ -9,16 +9,13 @@
 
 #include "common/error.hpp"
 #include "common/file_io.hpp"
+#include "common/system.hpp"
 
 namespace cast {
 
 namespace {
 constexpr int kApplicationId = 0x43415354;  // "CAST"
 constexpr int kBusyTimeoutMs = 120000;
-
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 struct Stmt {
   sqlite3_stmt* s = nullptr;
@@ -286,7 +283,7 @@ RunAttempt ResultsStore::begin_run(const RunKey& k, const RunMeta& m) {
            path_);
     bind_key(s, k);
     s.bind(8, m.config).bind(9, m.git_sha).bind(10, m.versions).bind(11, m.device).bind(12, m.text_encoder_path)
-        .bind(13, m.dataset_desc).bind(14, now_s());
+        .bind(13, m.dataset_desc).bind(14, wall_seconds());
     s.step(db_, path_);
     a.id = sqlite3_last_insert_rowid(db_);
   } else if (!a.was_done) {
@@ -374,7 +371,7 @@ void ResultsStore::finish_run(std::int64_t run, const std::vector<StoredPredicti
   Stmt u(db_, "UPDATE runs SET status='done', finished=?, error=NULL, config=?, git_sha=?, versions=?, device=?, "
               "text_encoder=?, dataset_desc=? WHERE id=?",
          path_);
-  u.bind(1, now_s()).bind(2, meta.config).bind(3, meta.git_sha).bind(4, meta.versions).bind(5, meta.device)
+  u.bind(1, wall_seconds()).bind(2, meta.config).bind(3, meta.git_sha).bind(4, meta.versions).bind(5, meta.device)
       .bind(6, meta.text_encoder_path).bind(7, meta.dataset_desc).bind(8, run).step(db_, path_);
   t.commit();
 }
@@ -382,7 +379,7 @@ void ResultsStore::finish_run(std::int64_t run, const std::vector<StoredPredicti
 bool ResultsStore::fail_run(std::int64_t run, const std::string& reason) {
   Transaction t(db_, path_);
   Stmt u(db_, "UPDATE runs SET status='failed', finished=?, error=? WHERE id=? AND status!='done'", path_);
-  u.bind(1, now_s()).bind(2, reason).bind(3, run).step(db_, path_);
+  u.bind(1, wall_seconds()).bind(2, reason).bind(3, run).step(db_, path_);
   const bool changed = sqlite3_changes(db_) > 0;
   t.commit();
   return changed;

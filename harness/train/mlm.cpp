@@ -54,12 +54,19 @@ std::vector<char> special_tokens(const std::vector<std::string>& vocab) {
   return out;
 }
 
-namespace {
+std::pair<torch::Tensor, std::pair<int64_t, int64_t>> mlm_loss(models::BertForMaskedLM& model, const MlmBatch& b) {
+  auto hidden = model->bert->forward(b.ids, b.mask).last_hidden_state;
+  auto sel = b.labels.ne(-100);
+  auto h = hidden.index({sel});
+  auto y = b.labels.index({sel});
+  if (y.numel() == 0) return {torch::zeros({}, hidden.options()).requires_grad_(hidden.requires_grad()), {0, 0}};
+  auto logits = model->mlm_logits(h).to(torch::kFloat);
+  auto loss = torch::nn::functional::cross_entropy(logits, y);
+  const int64_t correct = logits.argmax(-1).eq(y).sum().item<int64_t>();
+  return {loss, {correct, y.numel()}};
+}
 
-struct MlmBatch {
-  torch::Tensor ids, mask, labels;
-  MlmBatch to(const torch::Device& d) const { return {ids.to(d), mask.to(d), labels.to(d)}; }
-};
+namespace {
 
 MlmBatch make_batch(const std::vector<std::vector<std::int32_t>>& texts, const std::vector<std::size_t>& idx,
                     std::size_t begin, std::size_t end, std::size_t max_length, std::int64_t vocab_size,
@@ -84,19 +91,6 @@ MlmBatch make_batch(const std::vector<std::vector<std::int32_t>>& texts, const s
   auto shape = std::vector<int64_t>{static_cast<int64_t>(rows), static_cast<int64_t>(cols)};
   return {torch::from_blob(ids.data(), shape, opts).clone(), torch::from_blob(mask.data(), shape, opts).clone(),
           torch::from_blob(labels.data(), shape, opts).clone()};
-}
-
-// Loss over the chosen positions only (the MLM head runs on those rows alone).
-std::pair<torch::Tensor, std::pair<int64_t, int64_t>> mlm_loss(models::BertForMaskedLM& model, const MlmBatch& b) {
-  auto hidden = model->bert->forward(b.ids, b.mask).last_hidden_state;
-  auto sel = b.labels.ne(-100);
-  auto h = hidden.index({sel});
-  auto y = b.labels.index({sel});
-  if (y.numel() == 0) return {torch::zeros({}, hidden.options()).requires_grad_(hidden.requires_grad()), {0, 0}};
-  auto logits = model->mlm_logits(h).to(torch::kFloat);
-  auto loss = torch::nn::functional::cross_entropy(logits, y);
-  const int64_t correct = logits.argmax(-1).eq(y).sum().item<int64_t>();
-  return {loss, {correct, y.numel()}};
 }
 
 // This rank's rows of a whole batch (padded as the whole batch is).

@@ -60,6 +60,17 @@ void mask_tokens(std::vector<std::int64_t>& ids, std::vector<std::int64_t>& labe
                  std::int64_t mask_id, std::int64_t first_regular_id, double prob, std::mt19937_64& rng,
                  const std::vector<char>* special = nullptr);
 
+// One batch of texts: ids and attention mask [B, T], labels -100 where no prediction is asked.
+struct MlmBatch {
+  torch::Tensor ids, mask, labels;
+  MlmBatch to(const torch::Device& d) const { return {ids.to(d), mask.to(d), labels.to(d)}; }
+};
+
+// Mean cross-entropy over the chosen positions only (the MLM head runs on those rows alone), and
+// (correct, chosen) counts; a zero loss when nothing is chosen. The step `cast lm pretrain` takes
+// (and `cast calibrate` times).
+std::pair<torch::Tensor, std::pair<int64_t, int64_t>> mlm_loss(models::BertForMaskedLM& model, const MlmBatch& b);
+
 // Token ids of the training and validation texts (each [CLS] ... [SEP]).
 std::vector<MlmEpoch> pretrain_mlm(const std::vector<std::vector<std::int32_t>>& train,
                                    const std::vector<std::vector<std::int32_t>>& val,

@@ -18,6 +18,31 @@
 
 namespace cast {
 
+torch::Tensor mnp_loss(Regressor& cast_model, const ModelBatch& b, const torch::Tensor& labels, bool autocast) {
+  models::AutocastGuard guard(autocast);
+  return torch::nn::functional::cross_entropy(mnp_logits(cast_model, b).to(torch::kFloat), labels,
+                                              torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
+}
+
+std::pair<torch::Tensor, torch::Tensor> contrastive_embeddings(ContrastivePair& pair, const ModelBatch& b, bool autocast) {
+  torch::Tensor g, t;
+  {
+    models::AutocastGuard guard(autocast);
+    auto [ge, te] = pair->embed(b);
+    g = ge.to(torch::kFloat);
+    t = te.to(torch::kFloat);
+  }
+  const auto unit = torch::nn::functional::NormalizeFuncOptions().dim(-1);
+  return {torch::nn::functional::normalize(g, unit), torch::nn::functional::normalize(t, unit)};
+}
+
+torch::Tensor clip_loss(const torch::Tensor& graph, const torch::Tensor& text, double temperature) {
+  auto logits = torch::matmul(text, graph.t()) / temperature;
+  auto target = torch::arange(logits.size(0), torch::TensorOptions().dtype(torch::kLong).device(logits.device()));
+  return 0.5 * (torch::nn::functional::cross_entropy(logits, target) +
+                torch::nn::functional::cross_entropy(logits.t(), target));
+}
+
 torch::Tensor mask_nodes(models::GraphBatch& g, double prob, std::mt19937_64& rng) {
   const int64_t n = g.element_index.size(0);
   auto labels = torch::full({n}, -100, torch::kLong);
@@ -138,12 +163,7 @@ PretrainResult pretrain_mnp(const Dataset& d, const TrainConfig& c, double mask_
         auto b = build_batch(d, br, true, 0.0, 1.0);
         auto labels = mask_nodes(b.graphs, mask_prob, rng).to(dev);  // masks drawn on the CPU, as always
         b = b.to(dev);
-        torch::Tensor loss;
-        {
-          models::AutocastGuard guard(autocast);
-          loss = torch::nn::functional::cross_entropy(mnp_logits(*model, b).to(torch::kFloat), labels,
-                                                      torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
-        }
+        auto loss = mnp_loss(*model, b, labels, autocast);
         lv = loss.item<double>();
         if (std::isfinite(lv)) loss.backward();
         stop = stop_requested();
@@ -290,24 +310,13 @@ PretrainResult pretrain_contrastive(const Dataset& d, const TrainConfig& c, doub
     }
     return torch::cat(parts);
   };
-  auto clip_loss = [&](const ModelBatch& b, std::size_t whole_n) {
-    torch::Tensor g, t;
-    {
-      models::AutocastGuard guard(autocast);
-      auto [ge, te] = pair->embed(b);
-      g = ge.to(torch::kFloat);
-      t = te.to(torch::kFloat);
-    }
-    g = torch::nn::functional::normalize(g, torch::nn::functional::NormalizeFuncOptions().dim(-1));
-    t = torch::nn::functional::normalize(t, torch::nn::functional::NormalizeFuncOptions().dim(-1));
+  auto batch_loss = [&](const ModelBatch& b, std::size_t whole_n) {
+    auto [g, t] = contrastive_embeddings(pair, b, autocast);
     if (whole_n > 0) {
       g = whole(g, whole_n);
       t = whole(t, whole_n);
     }
-    auto logits = torch::matmul(t, g.t()) / temperature;
-    auto target = torch::arange(logits.size(0), torch::TensorOptions().dtype(torch::kLong).device(logits.device()));
-    return 0.5 * (torch::nn::functional::cross_entropy(logits, target) +
-                  torch::nn::functional::cross_entropy(logits.t(), target));
+    return clip_loss(g, t, temperature);
   };
   PretrainResult res;
   std::int64_t step = 0;
@@ -326,7 +335,7 @@ PretrainResult pretrain_contrastive(const Dataset& d, const TrainConfig& c, doub
       auto b = build_batch(d, sharded ? part_of(br, *comm) : br, true, 0.0, 1.0).to(dev);
       static_cast<torch::optim::AdamWOptions&>(opt.param_groups()[0].options()).lr(c.lr * sched.factor(step));
       opt.zero_grad();
-      auto loss = clip_loss(b, sharded ? br.size() : 0);
+      auto loss = batch_loss(b, sharded ? br.size() : 0);
       loss.backward();
       bool stop = stop_requested();
       if (comm) {
@@ -355,7 +364,7 @@ PretrainResult pretrain_contrastive(const Dataset& d, const TrainConfig& c, doub
     for (const auto& br : make_batches(d, val, c)) {
       if (br.size() < 2) continue;
       const bool sharded = comm && br.size() >= static_cast<std::size_t>(comm->world());
-      vl += clip_loss(build_batch(d, sharded ? part_of(br, *comm) : br, true, 0.0, 1.0).to(dev), sharded ? br.size() : 0)
+      vl += batch_loss(build_batch(d, sharded ? part_of(br, *comm) : br, true, 0.0, 1.0).to(dev), sharded ? br.size() : 0)
                 .item<double>();
       ++nb;
     }

@@ -10,6 +10,7 @@
 #include <random>
 #include <string>
 
+#include "baselines/regressors.hpp"
 #include "models/cogn.hpp"
 #include "train/trainer.hpp"
 
@@ -24,6 +25,14 @@ struct PretrainResult {
 // Masks nodes of a batch in place; returns the true element indices of masked nodes ([N], -100
 // where not masked).
 torch::Tensor mask_nodes(models::GraphBatch& g, double prob, std::mt19937_64& rng);
+
+// One step's losses, as pretraining computes them (and `cast calibrate` times them).
+// MNP: mean cross-entropy over the masked nodes (labels -100 elsewhere) of the fused node states.
+torch::Tensor mnp_loss(Regressor& cast_model, const ModelBatch& b, const torch::Tensor& labels, bool autocast);
+// Contrastive: the pair's graph and text embeddings in fp32, each L2-normalised ([B, D] both).
+std::pair<torch::Tensor, torch::Tensor> contrastive_embeddings(ContrastivePair& pair, const ModelBatch& b, bool autocast);
+// CLIP's symmetric in-batch cross-entropy of normalised embeddings at a temperature.
+torch::Tensor clip_loss(const torch::Tensor& graph, const torch::Tensor& text, double temperature);
 
 PretrainResult pretrain_mnp(const Dataset& d, const TrainConfig& c, double mask_prob = 0.5,
                             const std::function<void(int, double, double)>& on_epoch = {});
