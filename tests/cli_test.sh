@@ -79,7 +79,7 @@ for i in $(seq 1 120); do
 done > "$lmdir/corpus.jsonl"
 "$cast" lm pretrain --corpus "$lmdir/corpus.jsonl" --out "$lmdir/a" --epochs 1 --vocab-size 200 -q > "$lmdir/a.log" 2>&1
 check "lm pretrain writes a checkpoint" test -f "$lmdir/a/model.safetensors"
-err=$("$cast" lm pretrain --init "$lmdir/a" --corpus "$lmdir/corpus.jsonl" --out "$lmdir/b" --epochs 1 --max-length 256 -q 2>&1 >/dev/null)
+err=$("$cast" lm pretrain --init "$lmdir/a" --corpus "$lmdir/corpus.jsonl" --out "$lmdir/b" --epochs 1 --max-length 256 2>&1)
 check "lm pretrain --init extends positions" grep -q "position embeddings extended from 128 to 256" <<<"$err"
 check "lm pretrain --init keeps the vocabulary" cmp -s "$lmdir/a/vocab.txt" "$lmdir/b/vocab.txt"
 check "lm pretrain --init config" grep -q '"max_position_embeddings": *256' "$lmdir/b/config.json"

@@ -108,7 +108,7 @@ check "USR1 to 2 processes: exit 75" test $rc -eq 75
 check "USR1: last/ written inside an epoch" grep -q '"batch_in_epoch": [1-9]' cogn-stop/last/state.json
 train --model cogn --epochs 3 --db stop.db --out cogn-stop --nproc 2 > resume.log 2>&1
 check "resumed with 2 processes: exit 0" test $? -eq 0
-check "resumed with 2 processes: says so" grep -q "^resuming cogn-stop/last after epoch" resume.log
+check "resumed with 2 processes: says so" grep -q "info: resuming cogn-stop/last after epoch" resume.log
 check "resumed run equals the uninterrupted one" same_run cogn1/run.json cogn-stop/run.json
 
 # ---- one rank killed: the other stops with a message within 60 s

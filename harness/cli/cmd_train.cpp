@@ -12,6 +12,7 @@
 #include "cli/dist_cli.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
+#include "common/log.hpp"
 #include "store/results_store.hpp"
 #include "train/device.hpp"
 #include "train/stop_signal.hpp"
@@ -162,13 +163,12 @@ void register_train(CLI::App& app, Action& action) {
       if (dr.lead) make_directories(c.out_dir);
       Dataset d;
       dr.lead_first([&] { d = prepare_dataset(po); });
-      std::printf("%s on %s (seed %llu, profile %s): %zu train, %zu val, %zu test; checkpoints in %s\n", a->model.c_str(),
-                  d.task.c_str(), static_cast<unsigned long long>(c.seed), a->profile.c_str(), d.count(Split::Train),
-                  d.count(Split::Val), d.count(Split::Test), c.out_dir.c_str());
+      spdlog::info("{} on {} (seed {}, profile {}): {} train, {} val, {} test; checkpoints in {}", a->model, d.task,
+                   c.seed, a->profile, d.count(Split::Train), d.count(Split::Val), d.count(Split::Test), c.out_dir);
       print_removals(d);
       if (model_uses_text(a->model))
-        std::printf("text encoder: %s (%s, %s pooling)\n", c.model.text_encoder.c_str(),
-                    c.model.text_mode.empty() ? "the model's mode" : c.model.text_mode.c_str(), c.model.text_pooling.c_str());
+        spdlog::info("text encoder: {} ({}, {} pooling)", c.model.text_encoder,
+                     c.model.text_mode.empty() ? "the model's mode" : c.model.text_mode, c.model.text_pooling);
       const std::string unit = spec.unit_label();
       std::printf("%-6s %-11s %-10s %-10s %-9s %-8s %s\n", "epoch", "train loss", unit.empty() ? "val MAE" : ("val MAE (" + unit + ")").c_str(),
                   "lr", "samples/s", "seconds", "waiting for data");
@@ -192,8 +192,7 @@ void register_train(CLI::App& app, Action& action) {
                          c.model.text_encoder, dataset_description(po)};
       const RunAttempt run = dr.lead ? store_ptr->begin_run(key, meta) : RunAttempt{};
       if (run.was_done)
-        std::printf("run %lld is already finished; this attempt replaces its results only if it finishes too\n",
-                    static_cast<long long>(run.id));
+        spdlog::info("run {} is already finished; this attempt replaces its results only if it finishes too", run.id);
       auto stored = [](const EpochRecord& e) { return StoredEpoch{e.epoch, e.train_loss, e.val_mae, e.lr, e.seconds, e.data_wait_seconds}; };
       TrainHooks hooks;
       if (dr.lead) {
@@ -212,8 +211,7 @@ void register_train(CLI::App& app, Action& action) {
       TrainResult r;
       auto failed = [&](const std::string& why) {
         if (store_ptr && !store_ptr->fail_run(run.id, why))
-          std::fprintf(stderr, "note: run %lld stays as it was finished before; this attempt failed\n",
-                       static_cast<long long>(run.id));
+          spdlog::warn("run {} stays as it was finished before; this attempt failed", run.id);
       };
       install_stop_handlers();  // USR1/SIGTERM/Ctrl-C: stop after the current step with last/ written, exit 75
       try {
@@ -239,7 +237,7 @@ void register_train(CLI::App& app, Action& action) {
       std::vector<StoredEpoch> epochs;
       for (const auto& e : r.epochs) epochs.push_back(stored(e));
       store.finish_run(run.id, preds, epochs, meta);
-      for (const auto& w : r.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+      for (const auto& w : r.warnings) spdlog::warn("{}", w);
       std::printf("best epoch %d: val MAE %.4f, test MAE %.4f %s (mean predictor %.4f), %.0f s\n", r.best_epoch, r.val_mae,
                   r.test_mae, unit.c_str(), r.mean_predictor_test_mae, r.seconds);
       nlohmann::json rec = {{"model", a->model}, {"task", d.task}, {"seed", c.seed}, {"profile", a->profile},

@@ -1,7 +1,8 @@
 // Log lines through spdlog: one logger for cast's messages (what it is doing, warnings), apart
 // from its data output (tables, predictions, CSV), which stays on stdout as plain text.
 // On a terminal a line is the message alone; otherwise (a step's log file, a Slurm log) it carries
-// a timestamp and the level, so a log read later says when each thing happened.
+// a timestamp and the level, so a log read later says when each thing happened. Information goes
+// to stdout, warnings and errors to stderr.
 #pragma once
 #include <spdlog/spdlog.h>
 

@@ -12,6 +12,7 @@
 #include "common/binary_io.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
+#include "common/log.hpp"
 #include "common/progress.hpp"
 #include "crystal/readers.hpp"
 #include "text/describer.hpp"
@@ -237,7 +238,7 @@ Dataset prepare_dataset(const PrepareOptions& opt, bool* loaded_from_cache) {
           return d;
         }
       } catch (const InputError& err) {
-        std::fprintf(stderr, "warning: %s; rebuilding it\n", err.what());
+        spdlog::warn("{}; rebuilding it", err.what());
       }
     }
   }

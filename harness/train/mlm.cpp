@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "common/file_io.hpp"
+#include "common/log.hpp"
 #include "common/progress.hpp"
 #include "dist/comm.hpp"
 #include "models/autocast.hpp"
@@ -131,8 +132,7 @@ void load_init_weights(models::BertForMaskedLM& model, const std::string& dir) {
     if (have < want) {
       auto idx = torch::arange(want, torch::kLong).remainder(have);
       kv.second = kv.second.index_select(0, idx).contiguous();
-      std::fprintf(stderr, "%s: position embeddings extended from %lld to %lld by tiling\n", dir.c_str(),
-                   static_cast<long long>(have), static_cast<long long>(want));
+      spdlog::info("{}: position embeddings extended from {} to {} by tiling", dir, have, want);
     }
   }
   models::load_bert_state(*model, tensors, path, true);
@@ -186,8 +186,7 @@ std::vector<MlmEpoch> pretrain_mlm(const std::vector<std::vector<std::int32_t>>&
                             opt.out_dir + "/model.safetensors", false);
     torch::load(optimizer, opt.out_dir + "/optimizer.pt");
     if (!opt.comm || opt.comm->rank() == 0)
-      std::fprintf(stderr, "resuming %s after epoch %d (step %lld)\n", opt.out_dir.c_str(), start_epoch,
-                   static_cast<long long>(step));
+      spdlog::info("resuming {} after epoch {} (step {})", opt.out_dir, start_epoch, step);
   }
   dist::Comm* comm = opt.comm && opt.comm->world() > 1 ? opt.comm.get() : nullptr;
   const bool lead = !comm || comm->rank() == 0;

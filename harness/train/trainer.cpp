@@ -15,6 +15,7 @@
 
 #include "common/error.hpp"
 #include "common/file_io.hpp"
+#include "common/log.hpp"
 #include "common/progress.hpp"
 #include "dist/comm.hpp"
 #include "models/autocast.hpp"
@@ -323,8 +324,7 @@ class Trainer {
                              e.value("data_wait_seconds", 0.0)});
     // Said even under -q: a requeued job's log has to show that it continued.
     if (lead_)
-      std::fprintf(stderr, "resuming %s after epoch %d, batch %zu (step %lld)\n", last_.c_str(), start_epoch_,
-                 resume_batch_, static_cast<long long>(step_));
+      spdlog::info("resuming {} after epoch {}, batch {} (step {})", last_, start_epoch_, resume_batch_, step_);
   }
 
   // One pass over the shuffled training split; the mean training loss.
