@@ -147,7 +147,7 @@ kill -KILL "$child"; t0=$(date +%s)
 wait $pid; rc=$?; took=$(( $(date +%s) - t0 ))
 check "--nproc, a rank killed: exit non-zero" test $rc -ne 0 -a $rc -ne 75
 check "--nproc, a rank killed: within 60 s" test $took -le 60
-check "--nproc, a rank killed: named" grep -q "ERROR: rank 1 of 2 was killed by signal 9" killn.log
+check "--nproc, a rank killed: named" grep -q "error: rank 1 of 2 was killed by signal 9" killn.log
 check "--nproc, a rank killed: no rank left" test -z "$(pgrep -P $pid)"
 
 # ---- ranks with another configuration are refused

@@ -16,6 +16,7 @@
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "common/progress.hpp"
+#include "common/log.hpp"
 
 namespace cast::cli {
 
@@ -136,8 +137,7 @@ void register_data_fetch(CLI::App* data, Action& action) {
       const std::string got = sha256_file(part);
       if (got != expected) {
         if (!a->from.empty()) {
-          std::fprintf(stderr, "warning: %s has sha256 %s, not the official %s; kept as given\n", a->from.c_str(),
-                       got.c_str(), expected.c_str());
+          spdlog::warn("{} has sha256 {}, not the official {}; kept as given", a->from, got, expected);
         } else {
           const std::string bad = dest + ".bad";
           std::rename(part.c_str(), bad.c_str());

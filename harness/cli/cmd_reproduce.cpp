@@ -28,6 +28,7 @@
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "common/system.hpp"
+#include "common/log.hpp"
 #include "exec/eta.hpp"
 #include "exec/local_executor.hpp"
 #include "exec/slurm_executor.hpp"
@@ -116,7 +117,7 @@ class Planner {
       parse_task(task);
       const std::string src = default_data_source(parse_task(task));
       if (src.empty() || !file_exists(src)) {
-        std::printf("skipping task %s: its data file is not here (%s)\n", task.c_str(), src.empty() ? "no data folder" : src.c_str());
+        spdlog::warn("skipping task {}: its data file is not here ({})", task, src.empty() ? "no data folder" : src);
         continue;
       }
       tasks_.push_back({task, spec.value("limit", std::size_t{0})});
@@ -341,7 +342,7 @@ void write_outputs(const ReproduceArgs& a, const Planner& p) {
     try {
       for (const auto& f : plot_figure(fig, a.db, a.profile, "table1", 0, p.out_dir() + "/" + fig, "")) written.push_back(f);
     } catch (const std::exception& e) {
-      std::printf("%s not drawn: %s\n", fig.c_str(), e.what());
+      spdlog::warn("{} not drawn: {}", fig, e.what());
     }
   };
   if (all || a.what == "table1") {

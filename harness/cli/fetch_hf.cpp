@@ -19,6 +19,7 @@
 #include "cli/fetch_util.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
+#include "common/log.hpp"
 
 namespace cast::cli {
 
@@ -141,7 +142,7 @@ int fetch_hf_model(const HfFetchOptions& o) {
         const std::string msg = f.name + std::string(": SHA-256 ") + sha + ", expected " + it->second +
                                 (o.sha256_file.empty() ? " (pinned for " + repo + "@" + rev + ")" : " (" + o.sha256_file + ")");
         if (o.from.empty()) problems.push_back(msg);
-        else std::fprintf(stderr, "warning: --from %s: %s; taken as given\n", o.from.c_str(), msg.c_str());
+        else spdlog::warn("--from {}: {}; taken as given", o.from, msg);
         by = o.from.empty() ? "MISMATCH" : "unverified (--from)";
       } else {
         by = o.sha256_file.empty() ? "pinned" : "--sha256-file";

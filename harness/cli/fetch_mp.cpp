@@ -22,6 +22,7 @@
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "common/progress.hpp"
+#include "common/log.hpp"
 
 namespace cast::cli {
 
@@ -86,7 +87,7 @@ class Pager {
         double ra = 0;
         if (it != r.headers.end()) ra = std::atof(it->second.c_str());
         wait = std::min(o_.max_backoff_s * 2, ra > 0 ? ra : wait);
-        std::fprintf(stderr, "rate limited (HTTP 429) at _skip=%zu: waiting %.0f s%s\n", skip, wait,
+        spdlog::warn("rate limited (HTTP 429) at _skip={}: waiting {:.0f} s{}", skip, wait,
                      it != r.headers.end() ? " (Retry-After)" : "");
         std::this_thread::sleep_for(std::chrono::duration<double>(wait));
         continue;
@@ -104,8 +105,7 @@ class Pager {
                excerpt(r.body.size() > 60 ? r.body.substr(r.body.size() - 60) : r.body, 60) + "')";
       }
       if (attempt == o_.tries) break;
-      std::fprintf(stderr, "page at _skip=%zu, try %d/%d: %s; retrying in %.0f s\n", skip, attempt, o_.tries,
-                   last.c_str(), wait);
+      spdlog::warn("page at _skip={}, try {}/{}: {}; retrying in {:.0f} s", skip, attempt, o_.tries, last, wait);
       std::this_thread::sleep_for(std::chrono::duration<double>(wait));
       ++attempt;
     }
@@ -195,8 +195,8 @@ PartResult fetch_part(const MpFetchOptions& o, const std::string& path, const st
   json first = pager.get(have, page_at(have));
   const std::string version = db_version_of(first);
   if (have > 0 && state.value("database_version", "") != version) {
-    std::fprintf(stderr, "%s: the server now reports database version '%s', the partial fetch was of '%s': starting over\n",
-                 what.c_str(), version.c_str(), state.value("database_version", "").c_str());
+    spdlog::warn("{}: the server now reports database version '{}', the partial fetch was of '{}': starting over", what,
+                 version, state.value("database_version", ""));
     std::remove(part.c_str());
     ids.clear();
     have = 0;
@@ -209,7 +209,7 @@ PartResult fetch_part(const MpFetchOptions& o, const std::string& path, const st
   json st = {{"endpoint", o.endpoint}, {"fields", fields}, {"limit", o.limit}, {"database_version", version},
              {"total_doc", res.total_doc}};
   write_file_atomic(state_path, st.dump(1) + "\n");
-  if (have > 0) std::printf("%s: resuming after %zu of %zu documents already written\n", what.c_str(), have, target);
+  if (have > 0) spdlog::info("{}: resuming after {} of {} documents already written", what, have, target);
 
   FILE* f = std::fopen(part.c_str(), "ab");
   if (!f) fail(part, ": cannot write (", std::strerror(errno), ")");
@@ -331,7 +331,7 @@ int fetch_mp(const MpFetchOptions& o) {
   std::printf("mp: %zu summary documents%s -> %s (sha256 %s, database version %s)\nmanifest: %s\n", n,
               o.texts ? (", " + std::to_string(with_text) + " with MP's robocrys description").c_str() : "",
               dest.c_str(), sha.c_str(), s.version.empty() ? "not reported" : s.version.c_str(), manifest.c_str());
-  if (no_structure) std::printf("note: %zu documents have no structure; cast data prepare counts them as unreadable\n", no_structure);
+  if (no_structure) spdlog::warn("{} documents have no structure; cast data prepare counts them as unreadable", no_structure);
   std::printf("use it with: cast data prepare --task total_energy --source %s\n", dest.c_str());
   return 0;
 }

@@ -16,6 +16,7 @@
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "common/progress.hpp"
+#include "common/log.hpp"
 
 namespace cast::cli {
 
@@ -122,7 +123,7 @@ void download(const std::string& url, const std::string& part, int tries) {
     if (rc == CURLE_OK) return;
     if (rc == CURLE_RANGE_ERROR || status == 416) std::remove(part.c_str());  // server cannot resume: start over
     last_error = err[0] ? err : curl_easy_strerror(rc);
-    std::fprintf(stderr, "download attempt %d/%d failed: %s\n", attempt, tries, last_error.c_str());
+    spdlog::warn("download attempt {}/{} failed: {}", attempt, tries, last_error);
     if (attempt < tries) std::this_thread::sleep_for(std::chrono::seconds(2 * attempt));
   }
   fail(url, ": download failed after ", tries, " attempts (", last_error,

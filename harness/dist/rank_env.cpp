@@ -18,6 +18,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "common/log.hpp"
+
 namespace cast::dist {
 
 namespace {
@@ -209,10 +211,9 @@ int launch_local(int nproc) {
     if (result == 0 || (result == 75 && code != 75)) result = code;
     if (code != 75 && !killed_others) {
       if (WIFSIGNALED(status))
-        std::fprintf(stderr, "ERROR: rank %d of %d was killed by signal %d; stopping the other ranks\n", rank, nproc,
-                     WTERMSIG(status));
+        spdlog::error("rank {} of {} was killed by signal {}; stopping the other ranks", rank, nproc, WTERMSIG(status));
       else
-        std::fprintf(stderr, "ERROR: rank %d of %d exited with status %d; stopping the other ranks\n", rank, nproc, code);
+        spdlog::error("rank {} of {} exited with status {}; stopping the other ranks", rank, nproc, code);
       killed_others = true;
       forward_signal(SIGKILL);
     }

@@ -11,6 +11,7 @@
 
 #include "common/error.hpp"
 #include "common/file_io.hpp"
+#include "common/log.hpp"
 #include "crystal/local_env.hpp"
 #include "crystal/order_params.hpp"
 #include "crystal/readers.hpp"
@@ -110,15 +111,15 @@ const MineralLibrary* MineralLibrary::shared() {
   std::call_once(once, [] {
     const std::string path = find_path();
     if (path.empty() || !file_exists(path)) {
-      std::fprintf(stderr,
-                   "note: no AFLOW prototype library (pymatgen/analysis/aflow_prototypes.json from python3-pymatgen, "
-                   "or CAST_AFLOW_PROTOTYPES): descriptions leave out mineral names\n");
+      spdlog::warn(
+                   "no AFLOW prototype library (pymatgen/analysis/aflow_prototypes.json from python3-pymatgen, "
+                   "or CAST_AFLOW_PROTOTYPES): descriptions leave out mineral names");
       return;
     }
     try {
       lib = load(path);
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "note: %s: descriptions leave out mineral names\n", e.what());
+      spdlog::warn("{}: descriptions leave out mineral names", e.what());
     }
   });
   return lib ? &*lib : nullptr;
