@@ -330,6 +330,65 @@ TEST_CASE("issue 18: the same crystal in a 5-degree-skewed basis and as a superc
   }
 }
 
+TEST_CASE("symmetrized positions: a rock salt shaken within symprec becomes exactly cubic again") {
+  Structure nacl = read_structure(fixture("NaCl-Fm-3m-225.cif"));
+  // A conventional cell (8 sites), shaken by up to 1 mÅ a coordinate and its a axis stretched by 0.02%.
+  Structure shaken = nacl;
+  const auto p = shaken.lattice.m;
+  Mat3 rows = p;
+  for (auto& x : rows[0]) x *= 1.0002;
+  shaken.lattice = Lattice(rows);
+  for (std::size_t i = 0; i < shaken.sites.size(); ++i)
+    for (std::size_t r = 0; r < 3; ++r)
+      shaken.sites[i].frac[r] += 0.001 / 5.64 * std::sin(1.7 * static_cast<double>(3 * i + r + 1));
+  REQUIRE(spacegroup(shaken, true) == 225);
+  const Structure ideal = symmetrized_positions(shaken);
+  REQUIRE(ideal.sites.size() == shaken.sites.size());
+  CHECK(spacegroup(ideal, true) == 225);
+  // Cubic metric: equal axes, right angles.
+  const auto len = ideal.lattice.lengths();
+  const auto ang = ideal.lattice.angles_deg();
+  CHECK(len[0] == Approx(len[1]).epsilon(1e-12));
+  CHECK(len[0] == Approx(len[2]).epsilon(1e-12));
+  for (double a : ang) CHECK(a == Approx(90.0).epsilon(1e-12));
+  // Every Na-Cl nearest distance equal, and half the cube edge.
+  for (std::size_t i = 0; i < ideal.sites.size(); ++i) {
+    double dmin = 1e9;
+    for (std::size_t j = 0; j < ideal.sites.size(); ++j)
+      if (ideal.sites[j].Z != ideal.sites[i].Z)
+        for (int a = -1; a <= 1; ++a)
+          for (int b = -1; b <= 1; ++b)
+            for (int c = -1; c <= 1; ++c) {
+              Vec3 f = ideal.sites[j].frac;
+              f[0] += a;
+              f[1] += b;
+              f[2] += c;
+              const Vec3 x = ideal.lattice.to_cart(f), y = ideal.cart(i);
+              dmin = std::min(dmin, std::sqrt((x[0] - y[0]) * (x[0] - y[0]) + (x[1] - y[1]) * (x[1] - y[1]) +
+                                              (x[2] - y[2]) * (x[2] - y[2])));
+            }
+    CHECK(dmin == Approx(len[0] / 2).epsilon(1e-9));
+    // Moved by less than symprec, and kept in its periodic image.
+    const Vec3 moved{ideal.sites[i].frac[0] - shaken.sites[i].frac[0], ideal.sites[i].frac[1] - shaken.sites[i].frac[1],
+                     ideal.sites[i].frac[2] - shaken.sites[i].frac[2]};
+    for (double m : moved) CHECK(std::fabs(m) * len[0] < 0.01);
+  }
+  // Once symmetric, it stays as it is.
+  const Structure again = symmetrized_positions(ideal);
+  for (std::size_t i = 0; i < ideal.sites.size(); ++i)
+    for (std::size_t r = 0; r < 3; ++r) CHECK(again.sites[i].frac[r] == Approx(ideal.sites[i].frac[r]).margin(1e-12));
+  // No symmetry beyond the identity: nothing moves.
+  Structure p1;
+  p1.lattice = Lattice::from_parameters(4.1, 5.3, 6.7, 81, 97, 103);
+  p1.add_site(3, {0.11, 0.23, 0.37});
+  p1.add_site(8, {0.52, 0.61, 0.05});
+  p1.add_site(19, {0.83, 0.02, 0.71});
+  REQUIRE(spacegroup(p1, true) == 1);
+  const Structure same = symmetrized_positions(p1);
+  for (std::size_t i = 0; i < p1.sites.size(); ++i) CHECK(same.sites[i].frac == p1.sites[i].frac);
+  CHECK(same.lattice.m == p1.lattice.m);
+}
+
 TEST_CASE("issue 18: 120 MP structures in a skewed basis and as supercells keep spglib's space group") {
   const std::string rel = "fixtures/structure_ref/mp_structures_ref.jsonl.gz";
   REQUIRE_SHARED(rel);

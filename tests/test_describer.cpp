@@ -282,6 +282,34 @@ TEST_CASE("mp style writes the Materials Project's served texts word for word", 
   CHECK(facts.rate("coordination numbers") >= 0.97);
 }
 
+TEST_CASE("mp style on all 1,000 development texts: issue 17's word and fact rates", "[describer]") {
+  // The served texts are the truth. Measured when written: identical 82.2%, verbatim 96.5%,
+  // bond lengths 98.3%, tilt angles 99.1%, inequivalent sites 97.7% (before the positions were
+  // made exactly symmetric: 80.9, 94.6, 96.7, 93.7 and 96.6).
+  REQUIRE_SHARED(kDevTexts);
+  const auto dev = dev_entries();
+  REQUIRE(dev.size() == 1000);
+  TextScores words;
+  FactScores facts;
+  for (const auto& [id, e] : dev) {
+    INFO(id);
+    REQUIRE(e.ok);
+    const auto d = describe_structure(e.structure);
+    REQUIRE(d.ok);
+    const std::string& served = e.texts.at("description");
+    words.add(d.text, served);
+    facts.add(extract_facts(d.text), extract_facts(served));
+  }
+  CHECK(words.identical >= 800);
+  CHECK(words.verbatim_rate() >= 0.95);
+  for (const char* k : {"formula", "crystal system", "dimensionality", "space-group clause", "connectivity words",
+                        "coordination numbers", "geometry/polyhedron names", "bond lengths (0.01 A)",
+                        "inequivalent sites", "tilt angles (1 deg)", "mineral clause"}) {
+    INFO(k);
+    CHECK(facts.rate(k) >= 0.97);
+  }
+}
+
 TEST_CASE("word-for-word scores: sentences, kinds, the first difference", "[describer]") {
   const std::string served =
       "LiSn(PO₃)₄ crystallizes in the monoclinic P2₁/c space group. Li¹⁺ is bonded in a 3-coordinate geometry to three "

@@ -630,6 +630,79 @@ PrimitiveCell find_primitive_cell(const Structure& input, const SymmetryOptions&
   return primitive_from_translations(s, trans, opt);
 }
 
+Structure symmetrized_positions(const Structure& input, const SymmetryOptions& opt) {
+  if (input.sites.size() < 2) return input;
+  require_usable(input);
+  const ReducedLattice red = delaunay_reduced(input.lattice);
+  const Structure s = in_reduced_basis(input, red);
+  const SiteGrid grid(s, opt.symprec);
+  const OperationSet ops = operations_of(s, grid, opt);
+  const std::size_t n = s.sites.size(), nops = ops.cosets.size() * ops.translations.size();
+  if (ops.overflow || nops <= 1 || nops * n > 2000000) return input;
+  std::vector<Vec3> shift(n, Vec3{0, 0, 0});
+  std::vector<int> hits(n, 0);
+  for (const auto& op : ops.cosets)
+    for (const auto& t : ops.translations)
+      for (std::size_t i = 0; i < n; ++i) {
+        Vec3 p = apply(op.rot, s.sites[i].frac);
+        for (std::size_t r = 0; r < 3; ++r) p[r] += op.trans[r] + t[r];
+        const int k = grid.find(p, s.sites[i].Z);
+        if (k < 0) continue;
+        const auto ku = static_cast<std::size_t>(k);
+        for (std::size_t r = 0; r < 3; ++r) {
+          double d = p[r] - s.sites[ku].frac[r];
+          shift[ku][r] += d - std::round(d);
+        }
+        ++hits[ku];
+      }
+  Structure out = input;
+  // The metric as well (refined cells have exact cell angles and equal axes where the group
+  // says so): G = L L^T of the reduced cell averaged over the rotations, W^T G W, then taken back
+  // to the input basis (rows(reduced) = P rows(input): G_in = P^-1 G P^-T).
+  {
+    double G[3][3] = {}, A[3][3] = {};
+    for (std::size_t r = 0; r < 3; ++r)
+      for (std::size_t c = 0; c < 3; ++c)
+        for (std::size_t k = 0; k < 3; ++k) G[r][c] += s.lattice.m[r][k] * s.lattice.m[c][k];
+    for (const auto& op : ops.cosets)
+      for (std::size_t r = 0; r < 3; ++r)
+        for (std::size_t c = 0; c < 3; ++c)
+          for (std::size_t a = 0; a < 3; ++a)
+            for (std::size_t b = 0; b < 3; ++b) A[r][c] += op.rot[a][r] * G[a][b] * op.rot[b][c];
+    const double m = static_cast<double>(ops.cosets.size());
+    double P[3][3], Q[3][3];
+    for (std::size_t r = 0; r < 3; ++r)
+      for (std::size_t c = 0; c < 3; ++c) P[r][c] = red.P[r][c];
+    const double det = P[0][0] * (P[1][1] * P[2][2] - P[1][2] * P[2][1]) - P[0][1] * (P[1][0] * P[2][2] - P[1][2] * P[2][0]) +
+                       P[0][2] * (P[1][0] * P[2][1] - P[1][1] * P[2][0]);
+    for (std::size_t r = 0; r < 3; ++r)
+      for (std::size_t c = 0; c < 3; ++c) {
+        const std::size_t r1 = (c + 1) % 3, r2 = (c + 2) % 3, c1 = (r + 1) % 3, c2 = (r + 2) % 3;
+        Q[r][c] = (P[r1][c1] * P[r2][c2] - P[r1][c2] * P[r2][c1]) / det;  // inverse by cofactors
+      }
+    double Gi[3][3] = {};
+    for (std::size_t r = 0; r < 3; ++r)
+      for (std::size_t c = 0; c < 3; ++c)
+        for (std::size_t a = 0; a < 3; ++a)
+          for (std::size_t b = 0; b < 3; ++b) Gi[r][c] += Q[r][a] * (A[a][b] / m) * Q[c][b];
+    const double la = std::sqrt(Gi[0][0]), lb = std::sqrt(Gi[1][1]), lc = std::sqrt(Gi[2][2]);
+    const double deg = 180.0 / M_PI;
+    const Lattice L = Lattice::from_parameters(la, lb, lc, std::acos(Gi[1][2] / (lb * lc)) * deg,
+                                               std::acos(Gi[0][2] / (la * lc)) * deg, std::acos(Gi[0][1] / (la * lb)) * deg);
+    if (std::isfinite(L.volume()) && std::fabs(L.volume() / input.lattice.volume() - 1) < 0.01) out.lattice = L;
+  }
+  for (std::size_t k = 0; k < n; ++k) {
+    if (hits[k] == 0) continue;
+    Vec3 f = s.sites[k].frac;
+    for (std::size_t r = 0; r < 3; ++r) f[r] += shift[k][r] / hits[k];
+    Vec3 g = input.lattice.to_frac(s.lattice.to_cart(f));
+    // Keep the input's periodic image of the site (only the small move is wanted).
+    for (std::size_t r = 0; r < 3; ++r) g[r] -= std::round(g[r] - input.sites[k].frac[r]);
+    out.sites[k].frac = g;
+  }
+  return out;
+}
+
 std::vector<SymmetryOperation> find_symmetry_operations(const Structure& input, const SymmetryOptions& opt) {
   std::vector<SymmetryOperation> out;
   if (input.sites.empty()) return out;

@@ -62,6 +62,17 @@ struct SymmetryOperation {
 // within angle_tolerance (degrees), as spglib does.
 std::vector<SymmetryOperation> find_symmetry_operations(const Structure& s, const SymmetryOptions& opt = {});
 
+// The structure with its positions made exactly symmetric under its own operations (within
+// symprec): each site moves by the mean, over every operation, of the offset from it to the image
+// that the operation maps onto it (the average over the group, which is invariant under it).
+// Same cell, same sites in the same order; only positions move, by at most about symprec. What
+// robocrys describes: pymatgen's conventional standard structure is spglib's refined (idealised)
+// cell, so symmetry-equivalent sites there have identical bond lengths and angles. spglib idealises
+// only into its own standardised cell (new order, new basis); this keeps ours. The structure as
+// given when it has no operation besides the identity, or more operations times sites than a
+// quick pass allows (2,000,000).
+Structure symmetrized_positions(const Structure& s, const SymmetryOptions& opt = {});
+
 // The primitive cell of a structure from its pure translations (within symprec).
 struct PrimitiveCell {
   Structure structure;

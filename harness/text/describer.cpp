@@ -1186,23 +1186,28 @@ std::vector<int> guess_oxidation_states(const Structure& s) {
   return out;
 }
 
-Description describe_structure(const Structure& s, const DescriberOptions& opt) {
+Description describe_structure(const Structure& given, const DescriberOptions& opt) {
   Description d;
-  if (s.sites.empty()) { d.reason = "no sites"; return d; }
-  if (s.sites.size() > opt.max_sites) {
-    d.reason = std::to_string(s.sites.size()) + " sites exceed the describer's limit of " + std::to_string(opt.max_sites);
+  if (given.sites.empty()) { d.reason = "no sites"; return d; }
+  if (given.sites.size() > opt.max_sites) {
+    d.reason = std::to_string(given.sites.size()) + " sites exceed the describer's limit of " + std::to_string(opt.max_sites);
     return d;
   }
-  if (s.has_partial_occupancy()) { d.reason = "partial occupancy (disordered structure)"; return d; }
-  if (!(std::fabs(s.lattice.volume()) > 1e-6)) { d.reason = "zero cell volume"; return d; }
-  for (const auto& site : s.sites)
+  if (given.has_partial_occupancy()) { d.reason = "partial occupancy (disordered structure)"; return d; }
+  if (!(std::fabs(given.lattice.volume()) > 1e-6)) { d.reason = "zero cell volume"; return d; }
+  for (const auto& site : given.sites)
     if (is_noble_gas(site.Z)) { d.reason = std::string("noble gas ") + element(site.Z).symbol + " (no bonding model)"; return d; }
   const bool mp = opt.style == DescriptionStyle::Mp;
-  const std::size_t n = s.sites.size();
+  const std::size_t n = given.sites.size();
 
   SymmetryOptions so;
   so.fast = true;
-  SymmetryInfo sym = analyze_symmetry(s, so);
+  SymmetryInfo sym = analyze_symmetry(given, so);
+  // robocrys describes pymatgen's conventional standard structure, spglib's refined (idealised)
+  // cell, where symmetry-equivalent sites have identical bonds and angles and so merge into one
+  // inequivalent site: the positions made exactly symmetric, in the cell as given.
+  const Structure ideal = sym.found && sym.number > 1 ? symmetrized_positions(given, so) : given;
+  const Structure& s = ideal;
   std::vector<int> ox;
   std::vector<double> oxf;
   bool has_ox = false;
