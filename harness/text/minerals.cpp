@@ -141,8 +141,8 @@ std::optional<MineralMatch> MineralLibrary::match(const std::vector<double>& fp,
     double d = 0;
     for (std::size_t k = 0; k < fp.size(); ++k) d += (fp[k] - p.fingerprint[k]) * (fp[k] - p.fingerprint[k]);
     d = std::sqrt(d);
-    if (!(d < cutoff)) continue;
     if (p.spacegroup == spacegroup && p.anonymous_formula == anon && d < d_exact) { exact = &p; d_exact = d; }
+    if (!(d < cutoff)) continue;
     if (p.n_elements == n_elements && d < d_like) { like = &p; d_like = d; }
     if (d < d_derived) { derived = &p; d_derived = d; }
   }

@@ -4,10 +4,10 @@
 // scripts/setup.sh). Only prototypes with a mineral name take part.
 //
 // Each prototype and the query get robocrys's structure fingerprint: mean and standard deviation
-// over all sites of matminer's CrystalNNFingerprint("ops"). The nearest prototype within 0.4
-// (Euclidean) names the structure: "X structured" when it is the same prototype (same space
-// group, same anonymous formula: our stand-in for pymatgen's StructureMatcher.fit_anonymous),
-// "X-like" when only the number of elements agrees, "X-derived" otherwise.
+// over all sites of matminer's CrystalNNFingerprint("ops"). "X structured" names the nearest
+// prototype of the same space group and anonymous formula (our stand-in for pymatgen's
+// StructureMatcher.fit_anonymous, which needs no fingerprint distance); else the nearest within
+// 0.4 (Euclidean): "X-like" when the number of elements agrees, "X-derived" otherwise.
 #pragma once
 #include <optional>
 #include <string>
