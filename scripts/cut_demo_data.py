@@ -36,13 +36,8 @@ TASK_FILE = {
     "log_gvrh": "matbench/matbench_log_gvrh.subset.json.gz",
     "log_kvrh": "matbench/matbench_log_kvrh.subset.json.gz",
 }
-# Served Robocrystallographer descriptions (with structures), for `cast describe --check`,
-# `cast lm pretrain --corpus` and sources that carry their own texts. Not read by the recipes.
-TEXT_FILES = {
-    "text/mp_robocrys_li_oxides.dev.jsonl.gz": 200,
-}
-# Not the llm4mat samples: that file has 30 entries in all, so any useful cut of it would be the
-# shared file itself, and nothing in the demo reads it.
+# Only what the demo recipes read: not the served Robocrystallographer descriptions (`cast describe
+# --check` and the describer tests read them from ../shared/data), nor the llm4mat samples.
 
 
 def demo_limits(recipes):
@@ -115,12 +110,6 @@ def make(shared, recipes):
             sys.exit(f"{src}: missing; pass --shared DIR (the folder holding mp/, matbench/, text/)")
         data, k, total = (cut_matbench if rel.startswith("matbench/") else cut_jsonl)(src, n)
         files[rel] = (gz(data), k, total, "; ".join(whys))
-    for rel, n in TEXT_FILES.items():
-        src = os.path.join(shared, rel)
-        if not os.path.isfile(src):
-            sys.exit(f"{src}: missing; pass --shared DIR")
-        data, k, total = cut_jsonl(src, n)
-        files[rel] = (gz(data), k, total, "served descriptions (not read by the recipes)")
     return files
 
 
@@ -152,10 +141,6 @@ Do not edit these files by hand: `scripts/cut_demo_data.py` writes them and this
   `matbench/matbench_log_{{gvrh,kvrh}}.subset.json.gz`, MatBench's pandas "split" layout with a
   `material_id` column (rows matched to MP structures by composition and space group; the
   official files have no such column).
-- **Robocrystallographer descriptions as served by the Materials Project** (A. M. Ganose,
-  A. Jain, "Robocrystallographer: automated crystal structure text descriptions and analysis",
-  MRS Communications 9, 874 (2019), doi:10.1557/mrc.2019.94; MP data, CC BY 4.0):
-  `text/*.jsonl.gz`, `{{material_id, structure, description}}`.
 
 The file names are those of `../shared/data` (what `cast data prepare` reads by default), so
 the counts in the names are those of the full files; the entries here are the first ones of
@@ -256,7 +241,7 @@ def main():
         print(f"{p}: {k} of {n} entries, {len(data)} bytes")
     total = write_readme(a.out, files)
     if total > MAX_BYTES:
-        sys.exit(f"{a.out}: {total} bytes, over the 10 MB limit; lower the demo limits or TEXT_FILES")
+        sys.exit(f"{a.out}: {total} bytes, over the 10 MB limit; lower the demo limits")
     print(f"{a.out}: {total} bytes in all")
 
 
