@@ -657,39 +657,29 @@ Structure symmetrized_positions(const Structure& input, const SymmetryOptions& o
       }
   Structure out = input;
   // The metric as well (refined cells have exact cell angles and equal axes where the group
-  // says so): G = L L^T of the reduced cell averaged over the rotations, W^T G W, then taken back
-  // to the input basis (rows(reduced) = P rows(input): G_in = P^-1 G P^-T).
+  // says so): G = L L^T of the input cell averaged over the rotations written in its basis,
+  // W^T G W.
   {
-    double G[3][3] = {}, A[3][3] = {};
+    double G[3][3] = {}, Gi[3][3] = {};
     for (std::size_t r = 0; r < 3; ++r)
       for (std::size_t c = 0; c < 3; ++c)
-        for (std::size_t k = 0; k < 3; ++k) G[r][c] += s.lattice.m[r][k] * s.lattice.m[c][k];
-    for (const auto& op : ops.cosets)
+        for (std::size_t k = 0; k < 3; ++k) G[r][c] += input.lattice.m[r][k] * input.lattice.m[c][k];
+    const double m = static_cast<double>(ops.cosets.size());
+    for (const auto& op : ops.cosets) {
+      const IMat W = to_input_basis({op.rot, Vec3{0, 0, 0}}, red).rot;
       for (std::size_t r = 0; r < 3; ++r)
         for (std::size_t c = 0; c < 3; ++c)
           for (std::size_t a = 0; a < 3; ++a)
-            for (std::size_t b = 0; b < 3; ++b) A[r][c] += op.rot[a][r] * G[a][b] * op.rot[b][c];
-    const double m = static_cast<double>(ops.cosets.size());
-    double P[3][3], Q[3][3];
-    for (std::size_t r = 0; r < 3; ++r)
-      for (std::size_t c = 0; c < 3; ++c) P[r][c] = red.P[r][c];
-    const double det = P[0][0] * (P[1][1] * P[2][2] - P[1][2] * P[2][1]) - P[0][1] * (P[1][0] * P[2][2] - P[1][2] * P[2][0]) +
-                       P[0][2] * (P[1][0] * P[2][1] - P[1][1] * P[2][0]);
-    for (std::size_t r = 0; r < 3; ++r)
-      for (std::size_t c = 0; c < 3; ++c) {
-        const std::size_t r1 = (c + 1) % 3, r2 = (c + 2) % 3, c1 = (r + 1) % 3, c2 = (r + 2) % 3;
-        Q[r][c] = (P[r1][c1] * P[r2][c2] - P[r1][c2] * P[r2][c1]) / det;  // inverse by cofactors
-      }
-    double Gi[3][3] = {};
-    for (std::size_t r = 0; r < 3; ++r)
-      for (std::size_t c = 0; c < 3; ++c)
-        for (std::size_t a = 0; a < 3; ++a)
-          for (std::size_t b = 0; b < 3; ++b) Gi[r][c] += Q[r][a] * (A[a][b] / m) * Q[c][b];
+            for (std::size_t b = 0; b < 3; ++b) Gi[r][c] += W[a][r] * G[a][b] * W[b][c] / m;
+    }
     const double la = std::sqrt(Gi[0][0]), lb = std::sqrt(Gi[1][1]), lc = std::sqrt(Gi[2][2]);
     const double deg = 180.0 / M_PI;
     const Lattice L = Lattice::from_parameters(la, lb, lc, std::acos(Gi[1][2] / (lb * lc)) * deg,
                                                std::acos(Gi[0][2] / (la * lc)) * deg, std::acos(Gi[0][1] / (la * lb)) * deg);
-    if (std::isfinite(L.volume()) && std::fabs(L.volume() / input.lattice.volume() - 1) < 0.01) out.lattice = L;
+    // from_parameters builds a right-handed cell: a left-handed input keeps its own metric (a
+    // mirrored cell would turn P4_1 into P4_3).
+    if (input.lattice.volume() > 0 && std::isfinite(L.volume()) && std::fabs(L.volume() / input.lattice.volume() - 1) < 0.01)
+      out.lattice = L;
   }
   for (std::size_t k = 0; k < n; ++k) {
     if (hits[k] == 0) continue;
