@@ -1206,8 +1206,9 @@ Description describe_structure(const Structure& given, const DescriberOptions& o
   // robocrys describes pymatgen's conventional standard structure, spglib's refined (idealised)
   // cell, where symmetry-equivalent sites have identical bonds and angles and so merge into one
   // inequivalent site: the positions made exactly symmetric, in the cell as given.
-  const Structure ideal = sym.found && sym.number > 1 ? symmetrized_positions(given, so) : given;
-  const Structure& s = ideal;
+  Structure ideal;
+  if (sym.found && sym.number > 1) ideal = symmetrized_positions(given, so);
+  const Structure& s = sym.found && sym.number > 1 ? ideal : given;
   std::vector<int> ox;
   std::vector<double> oxf;
   bool has_ox = false;
