@@ -6,7 +6,8 @@ Writes tests/fixtures/order_params_pymatgen.json:
          LocalStructOrderParams value of every fingerprint motif of that coordination number,
          with the parameters matminer's CrystalNNFingerprint("ops") uses;
   sites: per site of the test CIFs, CrystalNN's CN weights (default settings, oxidation states
-         guessed by pymatgen) and the geometry Robocrystallographer takes from the fingerprint.
+         guessed by pymatgen) and the geometry Robocrystallographer takes from the fingerprint;
+  prototypes: CrystalNN's CN weights of every site of a few of pymatgen's AFLOW prototypes.
 
 Run: /usr/bin/python3 scripts/ref_order_params.py   (needs python3-pymatgen)
 """
@@ -141,10 +142,21 @@ def main():
                 "cn_weights": {str(k): v for k, v in nd.cn_weights.items()},
                 "geometry": geometry, "likeness": likeness,
             })
+    # AFLOW prototypes (pymatgen's own library) whose symmetric cells give Voronoi facets with
+    # collinear corners from half-space clipping: CrystalNN's weights of every site.
+    prototypes = []
+    library = json.load(open(os.path.join(os.path.dirname(local_env.__file__), "aflow_prototypes.json")))
+    for mineral, n_sites in [("Clathrate", 34), ("Aluminum carbonitride", 18), ("Calcium hexaboride", 7),
+                             ("lead oxide", 4), ("Moissanite-4H", 8)]:
+        entry = next(e for e in library if e["tags"].get("mineral") == mineral and len(e["snl"]["sites"]) == n_sites)
+        s = Structure.from_dict(entry["snl"])
+        prototypes.append({"mineral": mineral, "n_sites": n_sites,
+                           "cn_weights": [{str(k): v for k, v in cnn.get_nn_data(s, i).cn_weights.items()}
+                                          for i in range(len(s))]})
     path = os.path.join(ROOT, "tests", "fixtures", "order_params_pymatgen.json")
     with open(path, "w") as f:
         json.dump({"source": "pymatgen 2022.11.7 (Debian python3-pymatgen), scripts/ref_order_params.py",
-                   "cases": out_cases, "sites": sites}, f, indent=1)
+                   "cases": out_cases, "sites": sites, "prototypes": prototypes}, f, indent=1)
     print(f"{len(out_cases)} cases, {len(sites)} sites -> {path}")
 
 

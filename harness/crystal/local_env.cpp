@@ -35,6 +35,36 @@ double polygon_area(const std::vector<V>& p) {
   return 0.5 * norm(acc);
 }
 
+// The clipped polygon as qhull gives a facet: only its corners. Clipping leaves points on a
+// straight edge (a plane through an existing vertex, or several planes meeting in one line, as
+// in symmetric cells) and near-duplicates; a fan triangle over three collinear points has a zero
+// triple product, which solid_angle (pymatgen's formula) counts as 2 pi instead of 0.
+std::vector<V> polygon_corners(const std::vector<V>& p) {
+  double scale2 = 0;
+  for (const V& x : p) scale2 = std::max(scale2, dot(x, x));
+  const double eps2 = 1e-20 * std::max(scale2, 1e-12);  // (1e-10 relative)^2
+  std::vector<V> q;
+  for (const V& x : p)
+    if (q.empty() || dot(sub(x, q.back()), sub(x, q.back())) > eps2) q.push_back(x);
+  while (q.size() > 1 && dot(sub(q.front(), q.back()), sub(q.front(), q.back())) <= eps2) q.pop_back();
+  for (bool changed = true; changed && q.size() >= 3;) {
+    changed = false;
+    for (std::size_t m = 0; m < q.size() && q.size() >= 3; ++m) {
+      const V& a = q[(m + q.size() - 1) % q.size()];
+      const V& b = q[m];
+      const V& c = q[(m + 1) % q.size()];
+      const V ab = sub(b, a), bc = sub(c, b);
+      const V cr = cross(ab, bc);
+      if (dot(cr, cr) <= 1e-20 * dot(ab, ab) * dot(bc, bc)) {  // b lies on the line a-c
+        q.erase(q.begin() + static_cast<std::ptrdiff_t>(m));
+        changed = true;
+        break;
+      }
+    }
+  }
+  return q;
+}
+
 }  // namespace
 
 std::vector<VoronoiFacet> voronoi_facets(const Structure& s, std::size_t centre, double cutoff) {
@@ -94,7 +124,7 @@ std::vector<VoronoiFacet> voronoi_facets(const Structure& s, std::size_t centre,
       VoronoiFacet f;
       f.neighbor = nb[j];
       f.area = area;
-      f.solid_angle = solid_angle(poly);
+      f.solid_angle = solid_angle(polygon_corners(poly));
       out.push_back(f);
     }
     if (!open) return out;

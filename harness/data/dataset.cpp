@@ -22,7 +22,7 @@
 namespace cast {
 
 // Bumped whenever the describer's output changes, so cached texts are rebuilt.
-static const char* kDescriberVersion = "robocrys-cpp-5";  // 2: CrystalNN bonding, MP screw-axis subscripts; 3: fingerprint geometries; 4: default radii for ions without one; 5: the symmetrised structure described
+static const char* kDescriberVersion = "robocrys-cpp-6";  // 2: CrystalNN bonding, MP screw-axis subscripts; 3: fingerprint geometries; 4: default radii for ions without one; 5: the symmetrised structure described; 6: Voronoi facets by their corners (solid angles), molecules as points for minerals
 
 std::size_t Dataset::count(Split s) const {
   std::size_t n = 0;

@@ -202,6 +202,70 @@ std::vector<Component> bonded_components(const std::vector<SiteInfo>& info) {
   return out;
 }
 
+// The mineral of a structure as robocrys's StructureCondenser._condense_mineral finds it: the
+// structure's own fingerprint first; when that names none and the structure holds molecules
+// (0-D components), again with each molecule replaced by one atom at its centre of mass
+// (get_reconstructed_structure: the species of the molecule's first site in pymatgen's sorted
+// order, i.e. its least electronegative atom), so that molecules packed like atoms name the
+// packing ("Indium-like").
+std::optional<MineralMatch> match_mineral(const MineralLibrary& lib, const Structure& s, const std::vector<int>& ox,
+                                          const std::vector<SiteInfo>& info,
+                                          const std::vector<std::vector<double>>& site_fps, int spacegroup) {
+  auto n_elements = [](const Structure& x) {
+    std::set<int> els;
+    for (const auto& site : x.sites) els.insert(site.Z);
+    return static_cast<int>(els.size());
+  };
+  if (auto m = lib.match(structure_fingerprint(site_fps), n_elements(s), anonymous_formula(s), spacegroup)) return m;
+  const auto comps = bonded_components(info);
+  if (std::none_of(comps.begin(), comps.end(), [](const Component& c) { return c.dimensionality == 0; })) return std::nullopt;
+  Structure r;
+  r.id = s.id;
+  r.lattice = s.lattice;
+  std::vector<int> rox;
+  for (const auto& c : comps) {  // the extended components' atoms, as they are
+    if (c.dimensionality == 0) continue;
+    for (int i : c.sites) {
+      r.add_site(s.sites[static_cast<std::size_t>(i)].Z, s.sites[static_cast<std::size_t>(i)].frac);
+      rox.push_back(ox[static_cast<std::size_t>(i)]);
+    }
+  }
+  for (const auto& c : comps) {  // one atom per molecule
+    if (c.dimensionality != 0) continue;
+    std::map<int, Vec3> at{{c.sites[0], s.cart(static_cast<std::size_t>(c.sites[0]))}};  // the molecule made whole
+    std::vector<int> queue{c.sites[0]};
+    for (std::size_t q = 0; q < queue.size(); ++q) {
+      const int i = queue[q];
+      for (const auto& b : info[static_cast<std::size_t>(i)].bonds) {
+        if (at.count(b.site)) continue;
+        const Vec3& p = at[i];
+        at[b.site] = {p[0] - b.offset[0], p[1] - b.offset[1], p[2] - b.offset[2]};  // offset: centre minus neighbour
+        queue.push_back(b.site);
+      }
+    }
+    Vec3 com{0, 0, 0};
+    double mass = 0;
+    int first = c.sites[0];
+    for (const auto& [i, p] : at) {
+      const int Z = s.sites[static_cast<std::size_t>(i)].Z;
+      const double w = element(Z).mass;
+      for (int k = 0; k < 3; ++k) com[static_cast<std::size_t>(k)] += w * p[static_cast<std::size_t>(k)];
+      mass += w;
+      const int Zf = s.sites[static_cast<std::size_t>(first)].Z;
+      if (element(Z).electronegativity < element(Zf).electronegativity) first = i;  // ties: the lowest index
+    }
+    for (double& v : com) v /= mass;
+    r.add_site(s.sites[static_cast<std::size_t>(first)].Z, r.lattice.to_frac(com));
+    rox.push_back(ox[static_cast<std::size_t>(first)]);
+  }
+  SymmetryOptions so;
+  so.fast = true;
+  const SymmetryInfo rsym = analyze_symmetry(r, so);
+  std::vector<std::vector<double>> fps;
+  for (std::size_t i = 0; i < r.sites.size(); ++i) fps.push_back(site_fingerprint(crystal_nn_data(r, i, rox)));
+  return lib.match(structure_fingerprint(fps), n_elements(r), anonymous_formula(r), rsym.found ? rsym.number : 1);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The Materials Project style: robocrys's condenser and describer as the Materials Project runs
 // them (emmet: oxidation states from pymatgen's BVAnalyzer, else Composition.oxi_state_guesses;
@@ -1362,10 +1426,7 @@ Description describe_structure(const Structure& given, const DescriberOptions& o
   std::string mineral;
   if (opt.minerals) {
     if (const MineralLibrary* lib = MineralLibrary::shared()) {
-      std::set<int> els;
-      for (const auto& site : s.sites) els.insert(site.Z);
-      if (auto m = lib->match(structure_fingerprint(site_fps), static_cast<int>(els.size()), anonymous_formula(s),
-                              sym.number))
+      if (auto m = match_mineral(*lib, s, ox, info, site_fps, sym.number))
         mineral = " is " + m->name + m->suffix + " structured and";
     }
   }

@@ -175,9 +175,9 @@ void FactScores::add(const DescriptionFacts& ours, const DescriptionFacts& ref) 
   bump("crystal system", {ours.crystal_system == ref.crystal_system, 1});
   bump("dimensionality", {ours.dimensionality == ref.dimensionality, 1});
   // The mineral clause ("is Fluorite structured"), its absence included; and how often a served
-  // name is found at all.
+  // mineral is given the same.
   bump("mineral clause", {ours.mineral == ref.mineral, 1});
-  if (!ref.mineral.empty()) bump("mineral named when served", {!ours.mineral.empty(), 1});
+  if (!ref.mineral.empty()) bump("served mineral, same name", {ours.mineral == ref.mineral, 1});
   // "crystallizes in the <system> <symbol> space group": the formula is scored on its own above.
   bump("space-group clause", {ours.spacegroup == ref.spacegroup && ours.crystal_system == ref.crystal_system, 1});
   for (const auto& [el, v] : ref.coordination) {

@@ -63,6 +63,11 @@ MineralLibrary MineralLibrary::load(const std::string& path) {
     if (!entry.contains("tags") || !entry["tags"].contains("mineral") || !entry["tags"]["mineral"].is_string()) continue;
     const std::string mineral = entry["tags"]["mineral"];
     if (mineral.empty()) continue;
+    // robocrys's own table (mineral_db.json.gz, the one the Materials Project's texts come from) is
+    // this library's named prototypes less this one, whose fingerprint is zero (its atoms are too
+    // far apart to bond): kept, it would tie with Indium (also zero) for every structure without
+    // bonds, where the served texts name Indium.
+    if (mineral == "High Pressure Californium") continue;
     Structure s;
     try {
       s = parse_pymatgen_structure(entry.at("snl").dump(), path + " entry " + std::to_string(e));
@@ -72,17 +77,11 @@ MineralLibrary MineralLibrary::load(const std::string& path) {
     SymmetryOptions so;
     so.fast = true;
     const SymmetryInfo sym = analyze_symmetry(s, so);
-    // Sites of one orbit share a fingerprint: compute one per orbit, repeat it for the rest.
-    std::map<int, std::vector<double>> per_orbit;
+    // Every site's own fingerprint (not one per orbit: CrystalNN rounds each site's weights, so
+    // equivalent sites can differ in the last digit, as they do in pymatgen).
     std::vector<std::vector<double>> fps;
     const std::vector<int> no_ox;
-    for (std::size_t i = 0; i < s.sites.size(); ++i) {
-      const int rep = sym.equivalent_atoms.empty() ? static_cast<int>(i) : sym.equivalent_atoms[i];
-      auto it = per_orbit.find(rep);
-      if (it == per_orbit.end())
-        it = per_orbit.emplace(rep, site_fingerprint(crystal_nn_data(s, static_cast<std::size_t>(rep), no_ox))).first;
-      fps.push_back(it->second);
-    }
+    for (std::size_t i = 0; i < s.sites.size(); ++i) fps.push_back(site_fingerprint(crystal_nn_data(s, i, no_ox)));
     Prototype p;
     p.mineral = mineral;
     p.fingerprint = structure_fingerprint(fps);
@@ -128,10 +127,6 @@ const MineralLibrary* MineralLibrary::shared() {
 std::optional<MineralMatch> MineralLibrary::match(const std::vector<double>& fp, int n_elements,
                                                   const std::string& anon, int spacegroup) const {
   const double cutoff = 0.4;  // robocrys's fingerprint_distance_cutoff
-  // A fingerprint this small (almost no bonding) matches anything faint: no name.
-  double norm2 = 0;
-  for (double v : fp) norm2 += v * v;
-  if (std::sqrt(norm2) < cutoff) return std::nullopt;
   const Prototype* exact = nullptr;
   const Prototype* like = nullptr;
   const Prototype* derived = nullptr;
