@@ -95,12 +95,12 @@ std::vector<VoronoiFacet> voronoi_facets(const Structure& s, std::size_t centre,
       const V p0 = scale(r[j], 0.5);
       std::vector<V> poly = {add(p0, add(scale(e1, big), scale(e2, big))), add(p0, add(scale(e1, -big), scale(e2, big))),
                              add(p0, add(scale(e1, -big), scale(e2, -big))), add(p0, add(scale(e1, big), scale(e2, -big)))};
-      double reach = std::sqrt(2.0) * big + norm(p0);  // |vertex| bound of the current polygon
+      double reach2 = std::pow(std::sqrt(2.0) * big + norm(p0), 2);  // |vertex|^2 bound of the current polygon
       for (std::size_t k = 0; k < nb.size() && !poly.empty(); ++k) {
         if (k == j || nb[k].distance < 1e-8) continue;
         // Neighbours come nearest first: a plane farther than every vertex cuts nothing, and
         // neither does any plane after it.
-        if (0.5 * nb[k].distance > reach) break;
+        if (0.25 * nb[k].distance * nb[k].distance > reach2) break;
         // Keep x with x·r_k <= |r_k|²/2.
         std::vector<V> next;
         next.reserve(poly.size() + 1);
@@ -112,8 +112,8 @@ std::vector<VoronoiFacet> voronoi_facets(const Structure& s, std::size_t centre,
           if ((fp < 0 && fq > 0) || (fp > 0 && fq < 0)) next.push_back(add(P, scale(sub(Q, P), fp / (fp - fq))));
         }
         poly.swap(next);
-        reach = 0;
-        for (const V& p : poly) reach = std::max(reach, norm(p));
+        reach2 = 0;
+        for (const V& p : poly) reach2 = std::max(reach2, dot(p, p));
       }
       if (poly.size() < 3) continue;
       // A vertex still on the initial square means the cell is open within this cutoff.

@@ -183,7 +183,12 @@ double order_parameter_of(OrderParam type, const OrderParamSettings& p, Shell& s
   auto equatorial = [&](double theta) {  // penalty of leaving the equator (the hexagonal plane's own form)
     return hex ? gauss(p.IGW_TA * (std::fabs(theta * ipi - 0.5) - p.TA)) : gauss(p.IGW_EP * (theta * ipi - 0.5));
   };
-  auto azimuth = [&](double phi) { return std::pow(std::cos(p.fac_AA * phi), p.exp_cos_AA); };
+  // pymatgen: pow(cos(fac_AA phi), exp_cos_AA); every motif here has exp_cos_AA = 2, squared by a
+  // product (correctly rounded; libm's pow may differ by an ulp, and took a twentieth of describing).
+  auto azimuth = [&](double phi) {
+    const double c = std::cos(p.fac_AA * phi);
+    return p.exp_cos_AA == 2 ? c * c : std::pow(c, p.exp_cos_AA);
+  };
   double best = -std::numeric_limits<double>::infinity();  // max-type parameters
   double sum = 0, sum_norm = 0;                             // averaged ones (bent, bcc)
   const bool needs_azimuth = type != O::Bent;

@@ -12,6 +12,9 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
 
 #include "common/error.hpp"
 
@@ -478,6 +481,31 @@ void require_usable(const Structure& s) {
 
 }  // namespace
 
+namespace {
+// spglib names a group from its operations by decoding its table of Hall settings on every call
+// (a tenth of the describer's time); the same operations (bit for bit) and tolerance give the
+// same answer, so answers are kept in a small table shared by all threads.
+int hall_number_of(std::vector<int>& rot, std::vector<double>& trans, double symprec) {
+  std::string key(reinterpret_cast<const char*>(rot.data()), rot.size() * sizeof(int));
+  key.append(reinterpret_cast<const char*>(trans.data()), trans.size() * sizeof(double));
+  key.append(reinterpret_cast<const char*>(&symprec), sizeof symprec);
+  static std::mutex mu;
+  static std::unordered_map<std::string, int> known;  // at most 4,096 entries of <= 3 kB
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = known.find(key);
+    if (it != known.end()) return it->second;
+  }
+  const int hall = spg_get_hall_number_from_symmetry(reinterpret_cast<int(*)[3][3]>(rot.data()),
+                                                     reinterpret_cast<double(*)[3]>(trans.data()),
+                                                     static_cast<int>(rot.size() / 9), symprec);
+  std::lock_guard<std::mutex> lock(mu);
+  if (known.size() >= 4096) known.clear();
+  known.emplace(std::move(key), hall);
+  return hall;
+}
+}  // namespace
+
 SymmetryInfo analyze_symmetry(const Structure& input, const SymmetryOptions& opt) {
   const int n = static_cast<int>(input.sites.size());
   SymmetryInfo info;
@@ -553,9 +581,7 @@ SymmetryInfo analyze_symmetry(const Structure& input, const SymmetryOptions& opt
           for (std::size_t c = 0; c < 3; ++c) rot[9 * k + 3 * r + c] = ops[k].rot[r][c];
           trans[3 * k + r] = ops[k].trans[r];
         }
-      int hall = spg_get_hall_number_from_symmetry(reinterpret_cast<int(*)[3][3]>(rot.data()),
-                                                   reinterpret_cast<double(*)[3]>(trans.data()),
-                                                   static_cast<int>(ops.size()), opt.symprec);
+      const int hall = hall_number_of(rot, trans, opt.symprec);
       if (hall > 0) {
         for (int i = 0; i < n; ++i) info.equivalent_atoms[static_cast<std::size_t>(i)] = root(i);
         SpglibSpacegroupType type = spg_get_spacegroup_type(hall);

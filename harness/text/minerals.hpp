@@ -1,13 +1,16 @@
 // Mineral names for the first sentence ("Li2O is Fluorite structured ..."), as robocrys's
 // MineralMatcher gives them, from the AFLOW prototype library pymatgen ships
 // (pymatgen/analysis/aflow_prototypes.json; Debian's python3-pymatgen, installed by
-// scripts/setup.sh). Only prototypes with a mineral name take part.
+// scripts/setup.sh). Only prototypes with a mineral name take part, less High Pressure
+// Californium, which robocrys's own table leaves out (see minerals.cpp).
 //
 // Each prototype and the query get robocrys's structure fingerprint: mean and standard deviation
 // over all sites of matminer's CrystalNNFingerprint("ops"). "X structured" names the nearest
 // prototype of the same space group and anonymous formula (our stand-in for pymatgen's
 // StructureMatcher.fit_anonymous, which needs no fingerprint distance); else the nearest within
-// 0.4 (Euclidean): "X-like" when the number of elements agrees, "X-derived" otherwise.
+// 0.4 (Euclidean): "X-like" when the number of elements agrees, "X-derived" otherwise. (The
+// describer asks again with molecules as points when a structure names none: robocrys's
+// get_reconstructed_structure.)
 #pragma once
 #include <optional>
 #include <string>
