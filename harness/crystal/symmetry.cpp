@@ -504,9 +504,16 @@ int hall_number_of(std::vector<int>& rot, std::vector<double>& trans, double sym
   known.emplace(std::move(key), hall);
   return hall;
 }
+
+Structure symmetrize_with(const Structure& input, const ReducedLattice& red, const Structure& s, const SiteGrid& grid,
+                          const OperationSet& ops);
 }  // namespace
 
 SymmetryInfo analyze_symmetry(const Structure& input, const SymmetryOptions& opt) {
+  return analyze_symmetry(input, opt, nullptr);
+}
+
+SymmetryInfo analyze_symmetry(const Structure& input, const SymmetryOptions& opt, Structure* symmetrized) {
   const int n = static_cast<int>(input.sites.size());
   SymmetryInfo info;
   info.equivalent_atoms.resize(static_cast<std::size_t>(n));
@@ -518,7 +525,8 @@ SymmetryInfo analyze_symmetry(const Structure& input, const SymmetryOptions& opt
     fail("symmetry tolerance: symprec must be a positive length (Å) and the angle tolerance within [0, 90)°");
 
   // Sites keep their order, so equivalent_atoms and Wyckoff letters carry over unchanged.
-  const Structure s = in_reduced_basis(input, delaunay_reduced(input.lattice));
+  const ReducedLattice red = delaunay_reduced(input.lattice);
+  const Structure s = in_reduced_basis(input, red);
   const SiteGrid grid(s, opt.symprec);
   info.error = coincident_sites(s, grid);
   if (!info.error.empty()) return info;
@@ -590,6 +598,7 @@ SymmetryInfo analyze_symmetry(const Structure& input, const SymmetryOptions& opt
         info.symbol = type.international_short;
         info.hall_symbol = type.hall_symbol;
         info.crystal_system = crystal_system_of(info.number);
+        if (symmetrized && info.number > 1 && n >= 2) *symmetrized = symmetrize_with(input, red, s, grid, in_ops);
         return info;
       }
     }
@@ -624,6 +633,7 @@ SymmetryInfo analyze_symmetry(const Structure& input, const SymmetryOptions& opt
     info.equivalent_atoms[i] = ds->equivalent_atoms[i];
     info.wyckoffs[i] = static_cast<char>('a' + ds->wyckoffs[i]);
   }
+  if (symmetrized && info.number > 1 && n >= 2) *symmetrized = symmetrize_with(input, red, s, grid, operations_of(s, grid, opt));
   return info;
 }
 
@@ -656,13 +666,10 @@ PrimitiveCell find_primitive_cell(const Structure& input, const SymmetryOptions&
   return primitive_from_translations(s, trans, opt);
 }
 
-Structure symmetrized_positions(const Structure& input, const SymmetryOptions& opt) {
-  if (input.sites.size() < 2) return input;
-  require_usable(input);
-  const ReducedLattice red = delaunay_reduced(input.lattice);
-  const Structure s = in_reduced_basis(input, red);
-  const SiteGrid grid(s, opt.symprec);
-  const OperationSet ops = operations_of(s, grid, opt);
+namespace {
+// symmetrized_positions from the operations `ops` of `s` (the input in the reduced basis `red`).
+Structure symmetrize_with(const Structure& input, const ReducedLattice& red, const Structure& s, const SiteGrid& grid,
+                          const OperationSet& ops) {
   const std::size_t n = s.sites.size(), nops = ops.cosets.size() * ops.translations.size();
   if (ops.overflow || nops <= 1 || nops * n > 2000000) return input;
   std::vector<Vec3> shift(n, Vec3{0, 0, 0});
@@ -717,6 +724,16 @@ Structure symmetrized_positions(const Structure& input, const SymmetryOptions& o
     out.sites[k].frac = g;
   }
   return out;
+}
+}  // namespace
+
+Structure symmetrized_positions(const Structure& input, const SymmetryOptions& opt) {
+  if (input.sites.size() < 2) return input;
+  require_usable(input);
+  const ReducedLattice red = delaunay_reduced(input.lattice);
+  const Structure s = in_reduced_basis(input, red);
+  const SiteGrid grid(s, opt.symprec);
+  return symmetrize_with(input, red, s, grid, operations_of(s, grid, opt));
 }
 
 std::vector<SymmetryOperation> find_symmetry_operations(const Structure& input, const SymmetryOptions& opt) {

@@ -35,6 +35,9 @@ struct SymmetryOptions {
 // cell: structure_invalid()); nothing of that kind reaches spglib. Overlapping atoms (closer than
 // symprec) give found == false with the reason in `error`.
 SymmetryInfo analyze_symmetry(const Structure& s, const SymmetryOptions& opt = {});
+// The same, and, when a group beyond P1 is found, *symmetrized = symmetrized_positions(s, opt)
+// from the operations already found (left untouched otherwise).
+SymmetryInfo analyze_symmetry(const Structure& s, const SymmetryOptions& opt, Structure* symmetrized);
 
 // The Delaunay-reduced basis of a lattice, by spglib's spg_delaunay_reduce: the same lattice
 // in a basis of short, nearly orthogonal vectors, so that searches over lattice vectors and

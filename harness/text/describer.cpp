@@ -1266,13 +1266,13 @@ Description describe_structure(const Structure& given, const DescriberOptions& o
 
   SymmetryOptions so;
   so.fast = true;
-  SymmetryInfo sym = analyze_symmetry(given, so);
   // robocrys describes pymatgen's conventional standard structure, spglib's refined (idealised)
   // cell, where symmetry-equivalent sites have identical bonds and angles and so merge into one
-  // inequivalent site: the positions made exactly symmetric, in the cell as given.
+  // inequivalent site: the positions made exactly symmetric, in the cell as given (set only
+  // when there is a group beyond P1).
   Structure ideal;
-  if (sym.found && sym.number > 1) ideal = symmetrized_positions(given, so);
-  const Structure& s = sym.found && sym.number > 1 ? ideal : given;
+  SymmetryInfo sym = analyze_symmetry(given, so, &ideal);
+  const Structure& s = ideal.sites.empty() ? given : ideal;
   std::vector<int> ox;
   std::vector<double> oxf;
   bool has_ox = false;
