@@ -23,14 +23,25 @@ torch::Tensor CrossAttentionLayerImpl::forward(const torch::Tensor& q, const tor
   auto Q = q_proj(q).view({B, N, heads, head_dim}).transpose(1, 2);
   auto K = k_proj(kv).view({B, L, heads, head_dim}).transpose(1, 2);
   auto V = v_proj(kv).view({B, L, heads, head_dim}).transpose(1, 2);
-  auto scores = torch::matmul(Q, K.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim));
-  if (token_mask.defined()) {
-    auto pad = token_mask.eq(0).view({B, 1, 1, L});
-    scores = scores.masked_fill(pad, -std::numeric_limits<float>::infinity());
+  torch::Tensor ctx;
+#if defined(TORCH_VERSION_MAJOR) && TORCH_VERSION_MAJOR >= 2
+  if (!attn) {  // fused attention (the weights themselves are not formed); a true mask entry takes part
+    c10::optional<at::Tensor> keep;
+    if (token_mask.defined()) keep = token_mask.ne(0).view({B, 1, 1, L});
+    ctx = at::scaled_dot_product_attention(Q, K, V, keep, is_training() ? dropout : 0.0);
   }
-  auto p = torch::softmax(scores, -1);
-  if (attn) *attn = p.detach();
-  auto ctx = torch::matmul(torch::dropout(p, dropout, is_training()), V).transpose(1, 2).reshape({B, N, heads * head_dim});
+#endif
+  if (!ctx.defined()) {  // LibTorch 1.x, or the attention weights are wanted (Figure 3, cast explain)
+    auto scores = torch::matmul(Q, K.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim));
+    if (token_mask.defined()) {
+      auto pad = token_mask.eq(0).view({B, 1, 1, L});
+      scores = scores.masked_fill(pad, -std::numeric_limits<float>::infinity());
+    }
+    auto p = torch::softmax(scores, -1);
+    if (attn) *attn = p.detach();
+    ctx = torch::matmul(torch::dropout(p, dropout, is_training()), V);
+  }
+  ctx = ctx.transpose(1, 2).reshape({B, N, heads * head_dim});
   auto h = norm1(q + torch::dropout(out_proj(ctx), dropout, is_training()));
   return norm2(h + torch::dropout(ffn2(torch::gelu(ffn1(h))), dropout, is_training()));
 }

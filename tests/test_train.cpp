@@ -194,6 +194,27 @@ TEST_CASE("fusion: padded tokens get zero attention and rows sum to one") {
   }
 }
 
+TEST_CASE("fusion: the fused attention path gives what the explicit one gives") {
+  // Under LibTorch >= 2 the cross-attention uses scaled_dot_product_attention unless the weights
+  // are kept (Figure 3, cast explain), which takes the explicit softmax path; both must agree.
+  // (Under 1.x both calls take the explicit path.)
+  auto c = world().config("cast-scratch");
+  auto model = make_regressor(c.model);
+  model->eval();
+  std::vector<std::size_t> rows = {0, 7, 13};
+  auto b = build_batch(world().d, rows, true, 0.0, 1.0);
+  torch::NoGradGuard g;
+  auto fusion = model->named_children()["fusion"]->as<models::CrossAttentionFusion>();
+  REQUIRE(fusion);
+  auto nodes = model->named_children()["cogn"]->as<models::CoGN>()->node_states(b.graphs);
+  torch::manual_seed(3);
+  auto tokens = torch::randn({3, b.token_ids.size(1), 32});
+  auto fused = fusion->forward(nodes, b.graphs.graph_index, 3, tokens, b.token_mask, false);
+  auto explicit_ = fusion->forward(nodes, b.graphs.graph_index, 3, tokens, b.token_mask, true);
+  REQUIRE(fused.sizes() == explicit_.sizes());
+  CHECK((fused - explicit_).abs().max().item<double>() < 1e-5);
+}
+
 TEST_CASE("masked nodes leak no element information into the graph encoder") {
   // Rutile: mask the Ti node; then pretend it was another element: nothing downstream changes.
   auto base = world().d.records[6];  // a rutile record
