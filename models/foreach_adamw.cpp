@@ -1,45 +1,82 @@
 #include "models/foreach_adamw.hpp"
 
 #include <cmath>
+#include <map>
+#include <sstream>
+#include <string>
+#include <type_traits>
 
 namespace cast::models {
 
-ForeachAdamW::ForeachAdamW(std::vector<torch::Tensor> params, double lr, double wd, double b1, double b2, double eps)
-    : params_(std::move(params)), lr_(lr), wd_(wd), b1_(b1), b2_(b2), eps_(eps) {
-  for (auto& p : params_) {
-    m_.push_back(torch::zeros_like(p));
-    v_.push_back(torch::zeros_like(p));
+namespace {
+// AdamW keys its state by the parameter's TensorImpl: as a string in LibTorch 1.x
+// (c10::guts::to_string of the pointer), as the pointer itself in 2.x.
+template <class Map>
+typename Map::key_type state_key(const Map&, at::TensorImpl* impl) {
+  if constexpr (std::is_same<typename Map::key_type, std::string>::value) {
+    std::ostringstream s;
+    s << impl;
+    return s.str();
+  } else {
+    return impl;
   }
 }
+}  // namespace
 
-void ForeachAdamW::zero_grad() {
-  for (auto& p : params_)
-    if (p.grad().defined()) p.mutable_grad() = torch::Tensor();
-}
-
-void ForeachAdamW::step() {
-  torch::NoGradGuard g;
-  std::vector<torch::Tensor> p, gr, m, v;
-  for (std::size_t i = 0; i < params_.size(); ++i) {
-    if (!params_[i].grad().defined()) continue;
-    p.push_back(params_[i]);
-    gr.push_back(params_[i].grad());
-    m.push_back(m_[i]);
-    v.push_back(v_[i]);
+torch::Tensor ForeachAdamW::step(LossClosure closure) {
+  for (const auto& group : param_groups())
+    if (static_cast<const torch::optim::AdamWOptions&>(group.options()).amsgrad()) return AdamW::step(closure);
+  torch::NoGradGuard no_grad;
+  torch::Tensor loss = {};
+  if (closure != nullptr) {
+    at::AutoGradMode enable_grad(true);
+    loss = closure();
   }
-  if (p.empty()) return;
-  ++t_;
-  const double bc1 = 1.0 - std::pow(b1_, static_cast<double>(t_));
-  const double bc2 = 1.0 - std::pow(b2_, static_cast<double>(t_));
-  if (wd_ != 0) at::_foreach_mul_(p, 1.0 - lr_ * wd_);
-  at::_foreach_mul_(m, b1_);
-  at::_foreach_add_(m, gr, 1.0 - b1_);
-  at::_foreach_mul_(v, b2_);
-  at::_foreach_addcmul_(v, gr, gr, 1.0 - b2_);
-  auto denom = at::_foreach_sqrt(v);
-  at::_foreach_div_(denom, std::sqrt(bc2));
-  at::_foreach_add_(denom, eps_);
-  at::_foreach_addcdiv_(p, m, denom, -lr_ / bc1);
+  auto& states = state();
+  for (auto& group : param_groups()) {
+    const auto& o = static_cast<const torch::optim::AdamWOptions&>(group.options());
+    const double lr = o.lr(), wd = o.weight_decay(), eps = o.eps();
+    const double b1 = std::get<0>(o.betas()), b2 = std::get<1>(o.betas());
+    // Parameters with a gradient, by their step count (one bias correction per kernel call; all
+    // equal unless some parameters had no gradient on some steps).
+    struct Lists { std::vector<torch::Tensor> p, g, m, v; };
+    std::map<int64_t, Lists> by_step;
+    for (auto& p : group.params()) {
+      if (!p.grad().defined()) continue;
+      TORCH_CHECK(!p.grad().is_sparse(), "AdamW does not support sparse gradients");
+      const auto key = state_key(states, p.unsafeGetTensorImpl());
+      auto it = states.find(key);
+      if (it == states.end()) {
+        auto s = std::make_unique<torch::optim::AdamWParamState>();
+        s->step(0);
+        s->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+        s->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+        it = states.emplace(key, std::move(s)).first;
+      }
+      auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
+      s.step(s.step() + 1);
+      Lists& l = by_step[s.step()];
+      l.p.push_back(p);
+      l.g.push_back(p.grad());
+      l.m.push_back(s.exp_avg());
+      l.v.push_back(s.exp_avg_sq());
+    }
+    // AdamW's arithmetic in AdamW's order, a list at a time.
+    for (auto& [t, l] : by_step) {
+      const double bc1 = 1 - std::pow(b1, static_cast<double>(t));
+      const double bc2 = 1 - std::pow(b2, static_cast<double>(t));
+      if (wd != 0) at::_foreach_mul_(l.p, 1 - lr * wd);
+      at::_foreach_mul_(l.m, b1);
+      at::_foreach_add_(l.m, l.g, 1 - b1);
+      at::_foreach_mul_(l.v, b2);
+      at::_foreach_addcmul_(l.v, l.g, l.g, 1 - b2);
+      auto denom = at::_foreach_sqrt(l.v);
+      at::_foreach_div_(denom, std::sqrt(bc2));
+      at::_foreach_add_(denom, eps);
+      at::_foreach_addcdiv_(l.p, l.m, denom, -lr / bc1);
+    }
+  }
+  return loss;
 }
 
 }  // namespace cast::models

@@ -6,6 +6,7 @@
 #include "graph/crystal_graph.hpp"
 #include "models/cogn.hpp"
 #include "models/foreach_adamw.hpp"
+#include <sstream>
 #include "test_support.hpp"
 #include "train/graph_batch.hpp"
 
@@ -56,20 +57,61 @@ TEST_CASE("batching: a batch of two graphs gives the same per-graph outputs as o
   CHECK(std::fabs(both[1].item<double>() - yb[0].item<double>()) < 1e-5);
 }
 
-TEST_CASE("the multi-tensor AdamW takes the same steps as torch::optim::AdamW") {
+TEST_CASE("the multi-tensor AdamW takes the same steps as torch::optim::AdamW, and saves the same state") {
+  // Two groups with their own learning rates (the trainer's new and text parameters), and one
+  // parameter that has no gradient on some steps (its own step count).
   torch::manual_seed(0);
   auto a = torch::randn({5, 3}, torch::requires_grad()), b = torch::randn({7}, torch::requires_grad());
+  auto c = torch::randn({4}, torch::requires_grad());
   auto a2 = a.detach().clone().requires_grad_(true), b2 = b.detach().clone().requires_grad_(true);
-  torch::optim::AdamW ref({a, b}, torch::optim::AdamWOptions(1e-2).weight_decay(0.05));
-  models::ForeachAdamW ours({a2, b2}, 1e-2, 0.05);
-  for (int step = 0; step < 5; ++step) {
-    ref.zero_grad();
-    ours.zero_grad();
-    ((a * a).sum() + (b.sin()).sum()).backward();
-    ((a2 * a2).sum() + (b2.sin()).sum()).backward();
-    ref.step();
-    ours.step();
+  auto c2 = c.detach().clone().requires_grad_(true);
+  auto groups = [](torch::Tensor x, torch::Tensor y, torch::Tensor z) {
+    std::vector<torch::optim::OptimizerParamGroup> g;
+    g.emplace_back(std::vector<torch::Tensor>{x, z},
+                   std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(1e-2).weight_decay(0.05)));
+    g.emplace_back(std::vector<torch::Tensor>{y},
+                   std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(3e-3).weight_decay(0.01)));
+    return g;
+  };
+  torch::optim::AdamW ref(groups(a, b, c));
+  models::ForeachAdamW ours(groups(a2, b2, c2));
+  auto run = [&](int steps) {
+    for (int step = 0; step < steps; ++step) {
+      ref.zero_grad();
+      ours.zero_grad();
+      const bool with_c = step % 2 == 0;
+      ((a * a).sum() + (b.sin()).sum() + (with_c ? c.pow(3).sum() : torch::zeros({}))).backward();
+      ((a2 * a2).sum() + (b2.sin()).sum() + (with_c ? c2.pow(3).sum() : torch::zeros({}))).backward();
+      if (!with_c) {  // no gradient at all for c on these steps
+        c.mutable_grad() = torch::Tensor();
+        c2.mutable_grad() = torch::Tensor();
+      }
+      ref.step();
+      ours.step();
+    }
+  };
+  run(5);
+  CHECK((a - a2).abs().max().item<double>() < 1e-6);
+  CHECK((b - b2).abs().max().item<double>() < 1e-6);
+  CHECK((c - c2).abs().max().item<double>() < 1e-6);
+  // Its state is AdamW's: saved by one, loaded by the other, the steps go on alike.
+  std::stringstream saved;
+  torch::save(ours, saved);
+  torch::optim::AdamW reloaded(groups(a2, b2, c2));
+  torch::load(reloaded, saved);
+  std::stringstream saved_ref;
+  torch::save(ref, saved_ref);
+  models::ForeachAdamW ours_reloaded(groups(a, b, c));
+  torch::load(ours_reloaded, saved_ref);
+  for (int step = 0; step < 3; ++step) {
+    reloaded.zero_grad();
+    ours_reloaded.zero_grad();
+    ((a * a).sum() + (b.sin()).sum() + c.pow(3).sum()).backward();
+    ((a2 * a2).sum() + (b2.sin()).sum() + c2.pow(3).sum()).backward();
+    ours_reloaded.step();
+    reloaded.step();
   }
   CHECK((a - a2).abs().max().item<double>() < 1e-6);
   CHECK((b - b2).abs().max().item<double>() < 1e-6);
+  CHECK((c - c2).abs().max().item<double>() < 1e-6);
 }

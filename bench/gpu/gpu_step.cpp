@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   model->to(dev);
   std::vector<torch::Tensor> params;
   for (auto& p : model->parameters()) if (p.requires_grad()) params.push_back(p);
-  ForeachAdamW opt(params, 5e-4, 0.01);
+  ForeachAdamW opt(params, torch::optim::AdamWOptions(5e-4).weight_decay(0.01));
   // Paper size on a GPU; a tiny smoke-test size on CPU.
   const int64_t B = dev.is_cuda() ? 64 : 2, L = dev.is_cuda() ? 512 : 32, N = 17, E = 24;
   auto opts_l = torch::TensorOptions().dtype(torch::kLong).device(dev);

@@ -29,6 +29,7 @@
 #include "data/dataset.hpp"
 #include "models/autocast.hpp"
 #include "models/bert.hpp"
+#include "models/foreach_adamw.hpp"
 #include "store/results_store.hpp"
 #include "train/device.hpp"
 #include "train/mlm.hpp"
@@ -231,7 +232,7 @@ int calibrate(const CalibrateArgs& a) {
     std::vector<torch::Tensor> params;
     for (auto& p : pair->parameters())
       if (p.requires_grad()) params.push_back(p);
-    torch::optim::AdamW opt(params, torch::optim::AdamWOptions(1e-4));
+    models::ForeachAdamW opt(params, torch::optim::AdamWOptions(1e-4));
     std::vector<std::size_t> rows360(360);
     std::iota(rows360.begin(), rows360.end(), 0);
     const auto b = build_batch(d, rows360, true, 0.0, 1.0).to(dev);
@@ -251,7 +252,7 @@ int calibrate(const CalibrateArgs& a) {
     torch::manual_seed(0);
     models::BertForMaskedLM lm(lc);
     lm->to(dev);
-    torch::optim::AdamW opt(lm->parameters(), torch::optim::AdamWOptions(5e-4).weight_decay(0.01));
+    models::ForeachAdamW opt(lm->parameters(), torch::optim::AdamWOptions(5e-4).weight_decay(0.01));
     const std::size_t lm_batch = 32;
     auto ids = torch::randint(5, lc.vocab_size, {static_cast<int64_t>(lm_batch), static_cast<int64_t>(tokens)},
                               torch::kLong).to(dev);

@@ -15,6 +15,7 @@
 #include "models/autocast.hpp"
 #include "models/safetensors.hpp"
 #include "models/torch_pickle.hpp"
+#include "models/foreach_adamw.hpp"
 #include "train/device.hpp"
 #include "train/schedule.hpp"
 #include "train/stop_signal.hpp"
@@ -169,7 +170,7 @@ std::vector<MlmEpoch> pretrain_mlm(const std::vector<std::vector<std::int32_t>>&
   std::vector<torch::optim::OptimizerParamGroup> groups;
   groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(opt.lr).weight_decay(opt.weight_decay)));
   groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(opt.lr).weight_decay(0.0)));
-  torch::optim::AdamW optimizer(std::move(groups));
+  models::ForeachAdamW optimizer(std::move(groups));
 
   const std::size_t steps_per_epoch = (train.size() + opt.batch_size - 1) / opt.batch_size;
   WarmupCosineSchedule sched{opt.warmup_steps, static_cast<std::int64_t>(steps_per_epoch) * opt.epochs, opt.cycles};

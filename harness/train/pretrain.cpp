@@ -12,6 +12,7 @@
 #include "dist/comm.hpp"
 #include "graph/node_features.hpp"
 #include "models/autocast.hpp"
+#include "models/foreach_adamw.hpp"
 #include "train/device.hpp"
 #include "train/schedule.hpp"
 #include "train/stop_signal.hpp"
@@ -284,7 +285,7 @@ PretrainResult pretrain_contrastive(const Dataset& d, const TrainConfig& c, doub
   std::vector<torch::Tensor> dparams;
   dist::Comm* comm = join(c, d, "contrastive", *pair, dparams);
   const bool lead = !comm || comm->rank() == 0;
-  torch::optim::AdamW opt(params, torch::optim::AdamWOptions(c.lr).weight_decay(0.05).betas({0.9, 0.95}));
+  models::ForeachAdamW opt(params, torch::optim::AdamWOptions(c.lr).weight_decay(0.05).betas({0.9, 0.95}));
   auto train = split_rows(d, Split::Train), val = split_rows(d, Split::Val);
   const auto steps = static_cast<std::int64_t>(make_batches(d, train, c).size()) * c.epochs;
   WarmupCosineSchedule sched{std::min<std::int64_t>(c.warmup_steps, std::max<std::int64_t>(1, steps / 10)), steps, 1};

@@ -10,6 +10,7 @@
 #include "common/progress.hpp"
 #include "models/bert.hpp"
 #include "models/lora.hpp"
+#include "models/foreach_adamw.hpp"
 #include "train/schedule.hpp"
 
 namespace cast {
@@ -45,7 +46,7 @@ TextRegressionResult finetune_text_regression(const std::vector<std::vector<std:
                                               .weight_decay(opt.weight_decay)));
   groups.emplace_back(head->parameters(), std::make_unique<torch::optim::AdamWOptions>(
                                               torch::optim::AdamWOptions(opt.lr_head).weight_decay(0.0)));
-  torch::optim::AdamW optimizer(std::move(groups));
+  models::ForeachAdamW optimizer(std::move(groups));
   const std::int64_t steps = static_cast<std::int64_t>((tr.size() + opt.batch_size - 1) / opt.batch_size) * opt.epochs;
   WarmupCosineSchedule sched{std::max<std::int64_t>(1, steps / 10), steps, 1};
 

@@ -19,6 +19,7 @@
 #include "common/progress.hpp"
 #include "dist/comm.hpp"
 #include "models/autocast.hpp"
+#include "models/foreach_adamw.hpp"
 #include "train/graph_batch.hpp"
 #include "train/prefetch.hpp"
 #include "train/schedule.hpp"
@@ -101,7 +102,7 @@ std::unique_ptr<torch::optim::AdamW> make_optimizer(Regressor& model, const Trai
   if (!text_params.empty())
     groups.emplace_back(text_params, std::make_unique<torch::optim::AdamWOptions>(
                                          torch::optim::AdamWOptions(c.lr_text).weight_decay(c.weight_decay)));
-  return std::make_unique<torch::optim::AdamW>(std::move(groups));
+  return std::make_unique<models::ForeachAdamW>(std::move(groups));
 }
 
 void set_learning_rates(torch::optim::AdamW& opt, const TrainConfig& c, double factor) {
