@@ -79,4 +79,26 @@ torch::Tensor ForeachAdamW::step(LossClosure closure) {
   return loss;
 }
 
+void clip_grad_norm_on_device(const std::vector<torch::Tensor>& parameters, double max_norm) {
+  std::vector<torch::Tensor> grads;
+  for (const auto& p : parameters)
+    if (p.grad().defined()) grads.push_back(p.grad());
+  if (grads.empty()) return;
+  torch::NoGradGuard no_grad;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+  std::vector<torch::Tensor> norms = at::_foreach_norm(grads, 2);
+#else
+  std::vector<torch::Tensor> norms;
+  norms.reserve(grads.size());
+  for (const auto& g : grads) norms.push_back(g.norm(2));
+#endif
+  const torch::Tensor total = norms.size() == 1 ? norms[0] : torch::stack(norms).norm(2);
+  const torch::Tensor coef = torch::clamp(max_norm / (total + 1e-6), c10::nullopt, 1.0);
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+  at::_foreach_mul_(grads, coef);
+#else
+  for (auto& g : grads) g.mul_(coef);
+#endif
+}
+
 }  // namespace cast::models

@@ -15,4 +15,11 @@ class ForeachAdamW : public torch::optim::AdamW {
   torch::Tensor step(LossClosure closure = nullptr) override;
 };
 
+// torch::nn::utils::clip_grad_norm_ (L2) without its last step, reading the total norm back to
+// the host, which makes the CPU wait for the device once a step: the same arithmetic on the
+// same tensors (the norm of the per-tensor norms; each gradient times min(1, max / (norm +
+// 1e-6))), the norm itself left on the device. Under LibTorch >= 2.1 the per-tensor norms and
+// products are multi-tensor kernels.
+void clip_grad_norm_on_device(const std::vector<torch::Tensor>& parameters, double max_norm);
+
 }  // namespace cast::models

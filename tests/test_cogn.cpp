@@ -115,3 +115,22 @@ TEST_CASE("the multi-tensor AdamW takes the same steps as torch::optim::AdamW, a
   CHECK((b - b2).abs().max().item<double>() < 1e-6);
   CHECK((c - c2).abs().max().item<double>() < 1e-6);
 }
+
+TEST_CASE("gradient clipping on the device scales as torch::nn::utils::clip_grad_norm_ does") {
+  for (double max_norm : {0.5, 1e6}) {  // clipped, and left as it is
+    INFO("max norm " << max_norm);
+    torch::manual_seed(1);
+    auto a = torch::randn({6, 4}, torch::requires_grad()), b = torch::randn({9}, torch::requires_grad());
+    auto unused = torch::randn({3}, torch::requires_grad());  // no gradient: skipped by both
+    auto a2 = a.detach().clone().requires_grad_(true), b2 = b.detach().clone().requires_grad_(true);
+    ((a * a).sum() * 3 + b.exp().sum()).backward();
+    ((a2 * a2).sum() * 3 + b2.exp().sum()).backward();
+    const double norm = torch::nn::utils::clip_grad_norm_({a, b, unused}, max_norm);
+    models::clip_grad_norm_on_device({a2, b2, unused}, max_norm);
+    CHECK(torch::equal(a.grad(), a2.grad()));
+    CHECK(torch::equal(b.grad(), b2.grad()));
+    const double after = std::sqrt(a2.grad().pow(2).sum().item<double>() + b2.grad().pow(2).sum().item<double>());
+    if (max_norm < norm) CHECK(after == Approx(max_norm).epsilon(1e-4));
+    else CHECK(after == Approx(norm).epsilon(1e-6));
+  }
+}

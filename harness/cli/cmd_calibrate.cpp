@@ -191,7 +191,7 @@ int calibrate(const CalibrateArgs& a) {
         loss = torch::l1_loss(model->predict(b).to(torch::kFloat), b.targets);
       }
       loss.backward();
-      torch::nn::utils::clip_grad_norm_(model->parameters(), c.clip);
+      models::clip_grad_norm_on_device(model->parameters(), c.clip);
       opt->step();
     });
     model->eval();
@@ -214,7 +214,7 @@ int calibrate(const CalibrateArgs& a) {
         opt->zero_grad();
         auto loss = mnp_loss(*model, cb, labels, bf16);
         loss.backward();
-        torch::nn::utils::clip_grad_norm_(model->parameters(), c.clip);
+        models::clip_grad_norm_on_device(model->parameters(), c.clip);
         opt->step();
       });
       record("pretrain:mnp", mnp_s, mnp_s / 3, batch, 0.8, 0.1);
@@ -267,7 +267,7 @@ int calibrate(const CalibrateArgs& a) {
         loss = mlm_loss(lm, mb).first;
       }
       loss.backward();
-      torch::nn::utils::clip_grad_norm_(lm->parameters(), 1.0);
+      models::clip_grad_norm_on_device(lm->parameters(), 1.0);
       opt.step();
     });
     // The corpus is the train and validation splits of its task: 8/9 of it trains.

@@ -253,7 +253,7 @@ std::vector<MlmEpoch> pretrain_mlm(const std::vector<std::vector<std::int32_t>>&
       if (!std::isfinite(lv))
         throw std::runtime_error("MLM loss is not finite at epoch " + std::to_string(epoch + 1) + ", step " +
                                  std::to_string(step) + "; lower --lr");
-      torch::nn::utils::clip_grad_norm_(model->parameters(), 1.0);
+      models::clip_grad_norm_on_device(model->parameters(), 1.0);
       optimizer.step();
       loss_sum += lv;
       ++nb;

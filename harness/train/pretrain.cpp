@@ -192,7 +192,7 @@ PretrainResult pretrain_mnp(const Dataset& d, const TrainConfig& c, double mask_
         lv = scalars[0];
       }
       if (!std::isfinite(lv)) throw std::runtime_error("MNP loss is not finite at step " + std::to_string(step));
-      torch::nn::utils::clip_grad_norm_(model->parameters(), c.clip);
+      models::clip_grad_norm_on_device(model->parameters(), c.clip);
       opt.step();
       loss_sum += lv;
       ++step;

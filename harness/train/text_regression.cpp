@@ -108,7 +108,7 @@ TextRegressionResult finetune_text_regression(const std::vector<std::vector<std:
       auto pred = head(pool(bert->forward(x, m).last_hidden_state, m)).squeeze(-1);
       auto loss = torch::l1_loss(pred, y);
       loss.backward();
-      if (!opt.freeze_encoder) torch::nn::utils::clip_grad_norm_(bert->parameters(), 1.0);
+      if (!opt.freeze_encoder) models::clip_grad_norm_on_device(bert->parameters(), 1.0);
       optimizer.step();
       ++step;
       prog.add();

@@ -393,7 +393,7 @@ class Trainer {
                                  ", ...); the last good checkpoint is kept in " + (last_.empty() ? "(none)" : last_) +
                                  "; lower --lr or check these entries");
       }
-      torch::nn::utils::clip_grad_norm_(model_->parameters(), c_.clip);
+      models::clip_grad_norm_on_device(model_->parameters(), c_.clip);
       optimizer_->step();
       loss_sum += lv;
       ++step_;
