@@ -154,16 +154,19 @@ class CastRegressor : public Regressor {
     head = register_module("head", torch::nn::Linear(fo.dim, 1));
     mnp_head = register_module("mnp_head", torch::nn::Linear(fo.dim, 118));
   }
-  torch::Tensor fused_nodes(const ModelBatch& b, bool keep_attention = false) {
-    auto nodes = cogn->node_states(b.graphs);
-    auto tokens = bert->forward(b.token_ids, b.token_mask).last_hidden_state;
+  torch::Tensor node_states(const ModelBatch& b) { return cogn->node_states(b.graphs); }
+  torch::Tensor token_states(const ModelBatch& b) { return bert->forward(b.token_ids, b.token_mask).last_hidden_state; }
+  torch::Tensor fuse(const ModelBatch& b, const torch::Tensor& nodes, const torch::Tensor& tokens, bool keep_attention) {
     return fusion->forward(nodes, b.graphs.graph_index, b.graphs.num_graphs, tokens, b.token_mask, keep_attention,
                            b.graphs.max_nodes);
   }
-  torch::Tensor predict(const ModelBatch& b) override {
-    auto fused = fused_nodes(b);
+  torch::Tensor head_of(const ModelBatch& b, const torch::Tensor& fused) {
     return head(cogn->readout(b.graphs, fused)).squeeze(-1);
   }
+  torch::Tensor fused_nodes(const ModelBatch& b, bool keep_attention = false) {
+    return fuse(b, node_states(b), token_states(b), keep_attention);
+  }
+  torch::Tensor predict(const ModelBatch& b) override { return head_of(b, fused_nodes(b)); }
   std::vector<torch::Tensor> text_parameters() override { return trainable(bert); }
   models::CoGN cogn{nullptr};
   models::BertModel bert{nullptr};
@@ -177,6 +180,18 @@ torch::Tensor mnp_logits(Regressor& m, const ModelBatch& b) {
   auto* c = dynamic_cast<CastRegressor*>(&m);
   if (!c) throw std::invalid_argument("masked-node prediction needs a CAST model");
   return c->mnp_head(c->fused_nodes(b));
+}
+
+CastForwardParts cast_forward_parts(Regressor& m, const ModelBatch& b) {
+  auto* c = dynamic_cast<CastRegressor*>(&m);
+  if (!c) throw std::invalid_argument("the forward parts are a CAST model's");
+  CastForwardParts parts;
+  parts.graph = [c, &b] { return c->node_states(b); };
+  parts.text = [c, &b] { return c->token_states(b); };
+  parts.fuse_and_head = [c, &b](const torch::Tensor& nodes, const torch::Tensor& tokens) {
+    return c->head_of(b, c->fuse(b, nodes, tokens, false));
+  };
+  return parts;
 }
 
 std::vector<torch::Tensor> cast_attention(Regressor& m, const ModelBatch& b) {

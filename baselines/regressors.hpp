@@ -10,6 +10,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -74,6 +75,14 @@ std::shared_ptr<Regressor> make_regressor(const ModelConfig& cfg);
 torch::Tensor mnp_logits(Regressor& cast_model, const ModelBatch& b);
 // Attention maps of a CAST model's fusion for one batch: per layer [B, heads, Nmax, L].
 std::vector<torch::Tensor> cast_attention(Regressor& cast_model, const ModelBatch& b);
+// A CAST model's forward pass in its parts (cast calibrate times them): the graph encoder's node
+// states, the text encoder's token states, and the fusion, readout and head on given ones
+// (predict(b) == fuse_and_head(graph(), text())); b must outlive them.
+struct CastForwardParts {
+  std::function<torch::Tensor()> graph, text;
+  std::function<torch::Tensor(const torch::Tensor& nodes, const torch::Tensor& tokens)> fuse_and_head;
+};
+CastForwardParts cast_forward_parts(Regressor& cast_model, const ModelBatch& b);
 
 // MultiMat's contrastive pair (SPEC §4): coGN readout -> Linear(128, 128); frozen text
 // encoder [CLS] -> MLP(H, 512, 512, 128). The coGN is registered as "cogn" so that a coGN
