@@ -113,6 +113,9 @@ void set_learning_rates(torch::optim::AdamW& opt, const TrainConfig& c, double f
 
 namespace {
 
+// Steps whose losses are read back from the device together (see train_epoch).
+constexpr std::size_t kLossReadEvery = 32;
+
 struct Normaliser {
   double mean = 0, sd = 1;
 };
@@ -328,6 +331,17 @@ class Trainer {
       spdlog::info("resuming {} after epoch {}, batch {} (step {})", last_, start_epoch_, resume_batch_, step_);
   }
 
+  [[noreturn]] void nonfinite_loss(double v, int epoch, std::int64_t step, std::size_t bi,
+                                   const std::vector<std::vector<std::size_t>>& batches) const {
+    std::string ids;
+    for (std::size_t k = 0; k < std::min<std::size_t>(5, batches[bi].size()); ++k)
+      ids += (k ? ", " : "") + d_.records[batches[bi][k]].id;
+    throw std::runtime_error("loss is " + std::to_string(v) + " at epoch " + std::to_string(epoch + 1) + ", step " +
+                             std::to_string(step) + ", batch " + std::to_string(bi) + " (entries " + ids +
+                             ", ...); the last good checkpoint is kept in " + (last_.empty() ? "(none)" : last_) +
+                             "; lower --lr or check these entries");
+  }
+
   // One pass over the shuffled training split; the mean training loss.
   double train_epoch(int epoch, double& lr_now) {
     std::vector<std::size_t> order = train_;
@@ -340,6 +354,28 @@ class Trainer {
                   batches.size(), c_.progress && lead_);
     prog.add(std::min(resume_batch_, batches.size()));
     BatchPrefetcher feed = prefetch(batches, std::min(resume_batch_, batches.size()));
+    // One process: the steps' losses stay on the device and are read back together every
+    // kLossReadEvery steps (each step when a terminal shows them; always before a checkpoint or
+    // the epoch's end), so that no step waits for the device; a non-finite one then stops the run
+    // naming its own step and entries, before anything is saved.
+    struct PendingLoss {
+      torch::Tensor loss;
+      std::size_t batch;
+      std::int64_t step;
+    };
+    std::vector<PendingLoss> pending;
+    auto settle = [&] {
+      if (pending.empty()) return;
+      std::vector<torch::Tensor> l;
+      for (const auto& p : pending) l.push_back(p.loss.reshape({1}));
+      const torch::Tensor host_losses = torch::cat(l).to(torch::kCPU).to(torch::kDouble);
+      for (std::size_t k = 0; k < pending.size(); ++k) {
+        const double v = host_losses[static_cast<std::int64_t>(k)].item<double>();
+        if (!std::isfinite(v)) nonfinite_loss(v, epoch, pending[k].step, pending[k].batch, batches);
+        loss_sum += v;
+      }
+      pending.clear();
+    };
     for (std::size_t bi = resume_batch_; bi < batches.size(); ++bi) {
       // Dropout's stream is seeded per (seed, epoch, batch): a run resumed inside an epoch draws
       // what the uninterrupted run drew.
@@ -361,8 +397,8 @@ class Trainer {
           models::AutocastGuard autocast(c_.bf16 && device_.is_cuda());
           loss = torch::l1_loss(model_->predict(b).to(torch::kFloat), b.targets);
         }
-        lv = loss.item<double>();
-        if (std::isfinite(lv)) loss.backward();
+        loss.backward();
+        pending.push_back({loss.detach(), bi, step_});
         stop = stop_requested();
       } else {
         // This rank's shard of the global batch. The loss is summed over the shard and divided by
@@ -383,21 +419,14 @@ class Trainer {
         std::vector<double> scalars{local};
         stop = dist::sync_gradients(*comm_, params_, stop_requested(), scalars);
         lv = scalars[0];
-      }
-      if (!std::isfinite(lv)) {
-        std::string ids;
-        for (std::size_t k = 0; k < std::min<std::size_t>(5, batches[bi].size()); ++k)
-          ids += (k ? ", " : "") + d_.records[batches[bi][k]].id;
-        throw std::runtime_error("loss is " + std::to_string(lv) + " at epoch " + std::to_string(epoch + 1) + ", step " +
-                                 std::to_string(step_) + ", batch " + std::to_string(bi) + " (entries " + ids +
-                                 ", ...); the last good checkpoint is kept in " + (last_.empty() ? "(none)" : last_) +
-                                 "; lower --lr or check these entries");
+        if (!std::isfinite(lv)) nonfinite_loss(lv, epoch, step_, bi, batches);
       }
       models::clip_grad_norm_on_device(model_->parameters(), c_.clip);
       optimizer_->step();
-      loss_sum += lv;
+      if (comm_) loss_sum += lv;
       ++step_;
       prog.add();
+      if (stop || c_.progress || pending.size() >= kLossReadEvery || bi + 1 == batches.size()) settle();
       if (stop) {
         // USR1 (a cluster's time limit), SIGTERM or Ctrl-C: this step is done; save and stop.
         prog.finish();
