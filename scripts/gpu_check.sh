@@ -4,7 +4,8 @@
 # Debian headers and libraries it lacks from .deps/ (scripts/gpu_deps.sh fills it; the device
 # tool carries it), then writes into OUTDIR:
 #   consistency.txt  CPU-vs-CUDA test of every model's seeded forward and backward (fp32 1e-3, bf16 2e-2)
-#   calibrate.txt    each model's training step at paper size on CUDA (bf16), and pretraining's
+#   calibrate.txt    each model's training step at paper size on CUDA (bf16), and pretraining's;
+#                    where a CAST step's time goes (graph / text encoder, fusion + head, backward, optimiser)
 #   scaled.txt       a scaled reproduction on CUDA: log_kvrh, the whole MatBench subset, all seven
 #                    models, one seed, LM and pretraining steps included, EPOCHS epochs (default 3)
 #   step-times.txt   every step's wall time (cast results step-times)
