@@ -195,26 +195,42 @@ TEST_CASE("batches respect the count, atom and token limits") {
   CHECK(seen == order.size());
 }
 
-TEST_CASE("fusion: padded tokens get zero attention and rows sum to one") {
+namespace {
+// A CAST model's fusion on three records: the graph encoder's node states and random tokens of
+// the batch's shape and mask (the checks below need no text encoder), computed without grad.
+struct FusionProbe {
+  std::shared_ptr<Regressor> model;
+  ModelBatch b;
+  models::CrossAttentionFusionImpl* fusion = nullptr;  // owned by model
+  torch::Tensor nodes, tokens;
+};
+
+FusionProbe fusion_probe() {
+  FusionProbe p;
   auto c = world().config("cast-scratch");
-  auto model = make_regressor(c.model);
-  model->eval();
-  std::vector<std::size_t> rows = {0, 7, 13};
-  auto b = build_batch(world().d, rows, true, 0.0, 1.0);
+  p.model = make_regressor(c.model);
+  p.model->eval();
+  p.b = build_batch(world().d, {0, 7, 13}, true, 0.0, 1.0);
   torch::NoGradGuard g;
-  auto* cast_model = dynamic_cast<Regressor*>(model.get());
-  REQUIRE(cast_model);
-  model->predict(b);
   // Reach the fusion module through its registered name.
-  auto fusion = model->named_children()["fusion"]->as<models::CrossAttentionFusion>();
-  REQUIRE(fusion);
-  auto nodes = model->named_children()["cogn"]->as<models::CoGN>()->node_states(b.graphs);
-  // Tokens only need the right shape and mask for this check.
-  auto tokens = torch::randn({3, b.token_ids.size(1), 32});
-  fusion->forward(nodes, b.graphs.graph_index, 3, tokens, b.token_mask, true);
-  REQUIRE(fusion->attention.size() == 2);
-  for (const auto& a : fusion->attention) {
-    auto pad = b.token_mask.eq(0).view({3, 1, 1, -1}).expand_as(a);
+  p.fusion = p.model->named_children()["fusion"]->as<models::CrossAttentionFusion>();
+  if (p.fusion) p.nodes = p.model->named_children()["cogn"]->as<models::CoGN>()->node_states(p.b.graphs);
+  torch::manual_seed(3);
+  p.tokens = torch::randn({3, p.b.token_ids.size(1), 32});
+  return p;
+}
+}  // namespace
+
+TEST_CASE("fusion: padded tokens get zero attention and rows sum to one") {
+  auto p = fusion_probe();
+  torch::NoGradGuard g;
+  REQUIRE(dynamic_cast<Regressor*>(p.model.get()));
+  p.model->predict(p.b);
+  REQUIRE(p.fusion);
+  p.fusion->forward(p.nodes, p.b.graphs.graph_index, 3, p.tokens, p.b.token_mask, true);
+  REQUIRE(p.fusion->attention.size() == 2);
+  for (const auto& a : p.fusion->attention) {
+    auto pad = p.b.token_mask.eq(0).view({3, 1, 1, -1}).expand_as(a);
     CHECK(a.masked_select(pad).abs().max().item<double>() == 0.0);
     CHECK((a.sum(-1) - 1).abs().max().item<double>() < 1e-5);
   }
@@ -224,19 +240,11 @@ TEST_CASE("fusion: the fused attention path gives what the explicit one gives") 
   // Under LibTorch >= 2 the cross-attention uses scaled_dot_product_attention unless the weights
   // are kept (Figure 3, cast explain), which takes the explicit softmax path; both must agree.
   // (Under 1.x both calls take the explicit path.)
-  auto c = world().config("cast-scratch");
-  auto model = make_regressor(c.model);
-  model->eval();
-  std::vector<std::size_t> rows = {0, 7, 13};
-  auto b = build_batch(world().d, rows, true, 0.0, 1.0);
+  auto p = fusion_probe();
   torch::NoGradGuard g;
-  auto fusion = model->named_children()["fusion"]->as<models::CrossAttentionFusion>();
-  REQUIRE(fusion);
-  auto nodes = model->named_children()["cogn"]->as<models::CoGN>()->node_states(b.graphs);
-  torch::manual_seed(3);
-  auto tokens = torch::randn({3, b.token_ids.size(1), 32});
-  auto fused = fusion->forward(nodes, b.graphs.graph_index, 3, tokens, b.token_mask, false);
-  auto explicit_ = fusion->forward(nodes, b.graphs.graph_index, 3, tokens, b.token_mask, true);
+  REQUIRE(p.fusion);
+  auto fused = p.fusion->forward(p.nodes, p.b.graphs.graph_index, 3, p.tokens, p.b.token_mask, false);
+  auto explicit_ = p.fusion->forward(p.nodes, p.b.graphs.graph_index, 3, p.tokens, p.b.token_mask, true);
   REQUIRE(fused.sizes() == explicit_.sizes());
   CHECK((fused - explicit_).abs().max().item<double>() < 1e-5);
 }
