@@ -479,9 +479,7 @@ void require_usable(const Structure& s) {
   if (!why.empty()) fail(s.id.empty() ? std::string("structure") : s.id, ": ", why);
 }
 
-}  // namespace
 
-namespace {
 // spglib names a group from its operations by decoding its table of Hall settings on every call
 // (a tenth of the describer's time); the same operations (bit for bit) and tolerance give the
 // same answer, so answers are kept in a small table shared by all threads.

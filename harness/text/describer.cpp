@@ -211,12 +211,7 @@ std::vector<Component> bonded_components(const std::vector<SiteInfo>& info) {
 std::optional<MineralMatch> match_mineral(const MineralLibrary& lib, const Structure& s, const std::vector<int>& ox,
                                           const std::vector<SiteInfo>& info,
                                           const std::vector<std::vector<double>>& site_fps, int spacegroup) {
-  auto n_elements = [](const Structure& x) {
-    std::set<int> els;
-    for (const auto& site : x.sites) els.insert(site.Z);
-    return static_cast<int>(els.size());
-  };
-  if (auto m = lib.match(structure_fingerprint(site_fps), n_elements(s), anonymous_formula(s), spacegroup)) return m;
+  if (auto m = lib.match(structure_fingerprint(site_fps), element_count(s), anonymous_formula(s), spacegroup)) return m;
   const auto comps = bonded_components(info);
   if (std::none_of(comps.begin(), comps.end(), [](const Component& c) { return c.dimensionality == 0; })) return std::nullopt;
   Structure r;
@@ -261,9 +256,7 @@ std::optional<MineralMatch> match_mineral(const MineralLibrary& lib, const Struc
   SymmetryOptions so;
   so.fast = true;
   const SymmetryInfo rsym = analyze_symmetry(r, so);
-  std::vector<std::vector<double>> fps;
-  for (std::size_t i = 0; i < r.sites.size(); ++i) fps.push_back(site_fingerprint(crystal_nn_data(r, i, rox)));
-  return lib.match(structure_fingerprint(fps), n_elements(r), anonymous_formula(r), rsym.found ? rsym.number : 1);
+  return lib.match(structure_fingerprint(r, rox), element_count(r), anonymous_formula(r), rsym.found ? rsym.number : 1);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <numeric>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
@@ -34,6 +35,20 @@ std::vector<double> structure_fingerprint(const std::vector<std::vector<double>>
     out[d + k] = sites.size() == 1 ? 0.0 : std::sqrt(var / n);
   }
   return out;
+}
+
+std::vector<double> structure_fingerprint(const Structure& s, const std::vector<int>& ox) {
+  // Every site's own fingerprint (not one per orbit: CrystalNN rounds each site's weights, so
+  // equivalent sites can differ in the last digit, as they do in pymatgen).
+  std::vector<std::vector<double>> fps;
+  for (std::size_t i = 0; i < s.sites.size(); ++i) fps.push_back(site_fingerprint(crystal_nn_data(s, i, ox)));
+  return structure_fingerprint(fps);
+}
+
+int element_count(const Structure& s) {
+  std::set<int> els;
+  for (const auto& site : s.sites) els.insert(site.Z);
+  return static_cast<int>(els.size());
 }
 
 std::string anonymous_formula(const Structure& s) {
@@ -77,17 +92,10 @@ MineralLibrary MineralLibrary::load(const std::string& path) {
     SymmetryOptions so;
     so.fast = true;
     const SymmetryInfo sym = analyze_symmetry(s, so);
-    // Every site's own fingerprint (not one per orbit: CrystalNN rounds each site's weights, so
-    // equivalent sites can differ in the last digit, as they do in pymatgen).
-    std::vector<std::vector<double>> fps;
-    const std::vector<int> no_ox;
-    for (std::size_t i = 0; i < s.sites.size(); ++i) fps.push_back(site_fingerprint(crystal_nn_data(s, i, no_ox)));
     Prototype p;
     p.mineral = mineral;
-    p.fingerprint = structure_fingerprint(fps);
-    std::map<int, int> count;
-    for (const auto& site : s.sites) ++count[site.Z];
-    p.n_elements = static_cast<int>(count.size());
+    p.fingerprint = structure_fingerprint(s, {});
+    p.n_elements = element_count(s);
     p.anonymous_formula = anonymous_formula(s);
     p.spacegroup = sym.number;
     lib.prototypes_.push_back(std::move(p));

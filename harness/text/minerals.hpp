@@ -28,6 +28,11 @@ struct MineralMatch {
 
 // robocrys's structure fingerprint from the per-site fingerprints of all sites.
 std::vector<double> structure_fingerprint(const std::vector<std::vector<double>>& site_fingerprints);
+// The same from the structure: every site's CrystalNN fingerprint with oxidation states ox
+// (empty: none).
+std::vector<double> structure_fingerprint(const Structure& s, const std::vector<int>& ox);
+// The number of distinct elements.
+int element_count(const Structure& s);
 
 class MineralLibrary {
  public:
